@@ -1,0 +1,192 @@
+"""The book's figure style: one colour-blind-safe palette and small helpers.
+
+Every chapter calls :func:`use_book_style` once, in its setup cell, and draws
+with the helpers below. Each helper draws on an ``ax`` it is given and returns
+it, so a chapter decides the layout and the package decides the look.
+
+The palette is Okabe & Ito's (2008) eight colours, which stay distinct for the
+common forms of colour blindness and in greyscale print (with the line styles).
+"""
+
+from cycler import cycler
+import matplotlib as mpl
+import numpy as np
+
+#: Okabe-Ito colours, in the order the book uses them.
+COLORS = {
+    "blue": "#0072B2",
+    "orange": "#E69F00",
+    "green": "#009E73",
+    "vermillion": "#D55E00",
+    "sky": "#56B4E9",
+    "purple": "#CC79A7",
+    "yellow": "#F0E442",
+    "black": "#000000",
+}
+
+#: Line styles paired with the colours, so curves differ in print too.
+LINESTYLES = ["-", "--", "-.", ":", (0, (5, 1)), (0, (3, 1, 1, 1, 1, 1)), "-", "--"]
+
+#: Sequential colour map for heat maps (confusion matrices, loss surfaces).
+SEQUENTIAL_CMAP = "viridis"
+
+
+def use_book_style():
+    """Apply the book's figure style to matplotlib (colours, sizes, grid).
+
+    Introduced in chapter "Loss functions".
+    """
+    mpl.rcParams.update(
+        {
+            "axes.prop_cycle": cycler(color=list(COLORS.values()))
+            + cycler(linestyle=LINESTYLES),
+            "figure.figsize": (6.4, 4.0),
+            "figure.dpi": 100,
+            "savefig.dpi": 150,
+            "figure.constrained_layout.use": True,
+            "axes.grid": True,
+            "grid.alpha": 0.3,
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+            "axes.titlesize": 12,
+            "axes.labelsize": 11,
+            "legend.frameon": False,
+            "lines.linewidth": 2.0,
+            "image.cmap": SEQUENTIAL_CMAP,
+        }
+    )
+
+
+def label_axes(ax, *, xlabel, ylabel, title, legend=None):
+    """Label an ``ax`` the book's way: both axes (with units), a title, a legend.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+    xlabel, ylabel, title : str
+        Axis labels should carry their unit, e.g. ``"loss (nats)"``.
+    legend : bool, optional
+        Draw a legend. By default, only when the axes have labelled artists.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Introduced in chapter "Loss functions".
+    """
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    handles, _ = ax.get_legend_handles_labels()
+    if legend or (legend is None and handles):
+        ax.legend()
+    return ax
+
+
+def plot_distribution(ax, probs, categories, *, title, ylabel="probability", color=None):
+    """Bar plot of one discrete distribution, each bar annotated with its value.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+    probs : array_like of shape (C,)
+    categories : sequence of str, length C
+    title, ylabel : str
+    color : str, optional
+        A colour of :data:`COLORS` (default blue).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Introduced in chapter "Entropy".
+    """
+    probs = np.asarray(probs, dtype=float)
+    bars = ax.bar(categories, probs, color=color or COLORS["blue"])
+    ax.bar_label(bars, labels=[f"{p:.2f}" for p in probs], padding=2)
+    ax.set_ylim(0, max(1.0, probs.max() * 1.15))
+    return label_axes(ax, xlabel="outcome", ylabel=ylabel, title=title, legend=False)
+
+
+def plot_contour_path(ax, xx, yy, zz, path, *, levels=20, path_label="gradient descent"):
+    """Contours of a 2-D loss surface with an optimisation trajectory on top.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+    xx, yy, zz : ndarray of shape (M, M)
+        Grid (as from :func:`numpy.meshgrid`) and the loss on it.
+    path : array_like of shape (T, 2)
+        The parameters visited, in order.
+    levels : int
+        Number of contour levels.
+    path_label : str
+        Legend entry of the trajectory.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Introduced in chapter "Loss functions".
+    """
+    path = np.asarray(path, dtype=float)
+    contours = ax.contour(xx, yy, zz, levels=levels, cmap=SEQUENTIAL_CMAP, linewidths=1)
+    ax.clabel(contours, inline=True, fontsize=7, fmt="%.2f")
+    ax.plot(path[:, 0], path[:, 1], color=COLORS["vermillion"], linestyle="-",
+            marker="o", markersize=3, label=path_label)
+    ax.plot(*path[0], marker="s", color=COLORS["black"], linestyle="none", label="start")
+    ax.plot(*path[-1], marker="*", markersize=12, color=COLORS["orange"],
+            linestyle="none", label="end")
+    return ax
+
+
+# --- Calibration (chapters 5-6) ---
+
+
+def reliability_diagram(ax, y_true, probs, *, n_bins=15, label=None, color=None):
+    """Reliability diagram: accuracy per confidence bin against the diagonal.
+
+    Bars show each bin's accuracy; hatched bars show the gap to the bin's mean
+    confidence (red above the bar: over-confident; below: under-confident).
+    The dashed diagonal is perfect calibration. The title carries ``label``
+    and the expected calibration error (ECE) on the same bins.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+    y_true : array_like of shape (N,)
+        Integer class labels.
+    probs : array_like of shape (N, C) or (N,)
+        Probability rows, or the probability of class 1 of a binary problem.
+    n_bins : int, default 15
+        Number of equal-width confidence bins.
+    label : str, optional
+        Name of the model, used in the title.
+    color : str, optional
+        Bar colour (default :data:`COLORS` blue).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Introduced in chapter "Label smoothing".
+    """
+    from .calibration import expected_calibration_error, reliability_curve
+
+    curve = reliability_curve(y_true, probs, n_bins=n_bins)
+    ece = expected_calibration_error(y_true, probs, n_bins=n_bins)
+    filled = curve.counts > 0
+    lefts = curve.bin_edges[:-1][filled]
+    width = curve.bin_edges[1] - curve.bin_edges[0]
+    acc, conf = curve.accuracy[filled], curve.confidence[filled]
+    ax.bar(lefts, acc, width=width, align="edge", color=color or COLORS["blue"],
+           edgecolor="white", label="accuracy")
+    ax.bar(lefts, conf - acc, bottom=acc, width=width, align="edge", fill=False,
+           hatch="//", edgecolor=COLORS["vermillion"], label="gap to confidence")
+    ax.plot([0, 1], [0, 1], color=COLORS["black"], linestyle="--", linewidth=1,
+            label="perfect calibration")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    title = f"ECE = {ece:.3f}" if label is None else f"{label}: ECE = {ece:.3f}"
+    return label_axes(ax, xlabel="confidence (max probability)",
+                      ylabel="accuracy", title=title)
