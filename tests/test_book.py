@@ -52,7 +52,8 @@ def test_colab_cell_installs_from_the_configured_repository():
     for chapter in CHAPTERS:
         first_code = next("".join(c["source"]) for c in _cells(chapter) if c["cell_type"] == "code")
         assert "google.colab" in first_code, chapter.name
-        assert f"git+{url}" in first_code, chapter.name
+        assert f'REPOSITORY = "{url}"' in first_code, chapter.name
+        assert "git+{REPOSITORY}" in first_code, chapter.name
 
 
 def test_chapters_are_committed_executed_top_to_bottom():
