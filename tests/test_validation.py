@@ -1,0 +1,213 @@
+"""Tests of the shared validation helpers in lecture_code._validation."""
+
+import numpy as np
+import pytest
+
+from lecture_code._validation import (
+    PROB_ATOL,
+    _as_float_array,
+    _check_axis,
+    _check_base,
+    _check_eps,
+    _check_finite,
+    _check_labels,
+    _check_n_classes,
+    _check_ndim,
+    _check_nonnegative,
+    _check_positive,
+    _check_probabilities,
+    _check_reduction,
+    _check_same_length,
+    _check_same_shape,
+    _check_unit_interval,
+    _reduce,
+    _to_output,
+)
+
+
+# --- _as_float_array / _check_finite ----------------------------------------
+
+
+def test_as_float_array_accepts_lists_ints_bools_and_keeps_float64_arrays():
+    assert _as_float_array([1, 2], "x").dtype == np.float64
+    assert _as_float_array(True, "x") == 1.0
+    a = np.array([0.5, 1.5])
+    assert _as_float_array(a, "x") is a  # no copy
+    assert _as_float_array(np.float32(2.5), "x").dtype == np.float64
+
+
+def test_as_float_array_rejects_non_numeric():
+    with pytest.raises(TypeError, match="x must be an array of real numbers; got dtype <U1"):
+        _as_float_array(["a"], "x")
+    with pytest.raises(TypeError, match="z must be an array of real numbers; got dtype complex"):
+        _as_float_array([1j], "z")
+
+
+@pytest.mark.parametrize(
+    "bad, msg",
+    [
+        ([1.0, np.nan], "x must not contain NaN"),
+        ([1.0, np.inf], "x must be finite; got an infinite value"),
+        ([-np.inf, 1.0], "x must be finite; got an infinite value"),
+    ],
+)
+def test_check_finite_messages(bad, msg):
+    with pytest.raises(ValueError, match=msg):
+        _as_float_array(bad, "x")
+    with pytest.raises(ValueError, match=msg):
+        _check_finite(np.array(bad), "x")
+
+
+def test_non_finite_allowed_when_asked():
+    assert np.isnan(_as_float_array([np.nan], "x", finite=False)[0])
+    assert _check_finite(np.array([]), "x").size == 0
+
+
+# --- _check_probabilities ------------------------------------------------------
+
+
+def test_probabilities_in_unit_interval():
+    with pytest.raises(
+        ValueError,
+        match=r"y_pred must contain probabilities in \[0, 1\]; got min -0.2",
+    ):
+        _check_probabilities([-0.2, 1.2], "y_pred", sum_to_one=False)
+    with pytest.raises(ValueError, match=r"p must contain probabilities in \[0, 1\]; got max 1.3"):
+        _check_probabilities([0.3, 1.3], "p", sum_to_one=False)
+    with pytest.raises(ValueError, match="p must not contain NaN"):
+        _check_probabilities([0.3, np.nan], "p")
+
+
+def test_probabilities_sum_to_one_with_documented_tolerance():
+    ok = _check_probabilities([[0.2, 0.8], [0.5, 0.5 + 0.5 * PROB_ATOL]], "p")
+    assert ok.shape == (2, 2)
+    with pytest.raises(
+        ValueError, match=r"p must sum to 1 along axis -1 \(tolerance 1e-06\); got a sum of 0.9"
+    ):
+        _check_probabilities([[0.2, 0.8], [0.5, 0.4]], "p")
+    # along axis 0 the columns are the distributions
+    _check_probabilities([[0.2, 0.5], [0.8, 0.5]], "p", axis=0)
+    with pytest.raises(ValueError, match="along axis 0"):
+        _check_probabilities([[0.2, 0.8], [0.5, 0.5]], "p", axis=0)
+
+
+def test_probabilities_scalar_and_bad_axis():
+    with pytest.raises(ValueError, match="p must be a distribution"):
+        _check_probabilities(0.5, "p")
+    with pytest.raises(ValueError, match="axis 2 is out of range for p with 1 dimension"):
+        _check_probabilities([0.5, 0.5], "p", axis=2)
+    with pytest.raises(TypeError, match="axis must be an integer; got 'a'"):
+        _check_axis(np.zeros(2), "a", "p")
+    assert _check_probabilities([], "p").size == 0
+
+
+# --- _check_labels -------------------------------------------------------------
+
+
+def test_labels_conversion_and_range():
+    out = _check_labels([0, 3, 9], "labels", n_classes=10)
+    assert out.dtype == np.int64 and out.tolist() == [0, 3, 9]
+    assert _check_labels([0.0, 2.0], "labels").tolist() == [0, 2]  # whole floats
+    with pytest.raises(ValueError, match=r"labels must be integers in \[0, 9\]; got 12"):
+        _check_labels([0, 12], "labels", n_classes=10)
+    with pytest.raises(ValueError, match=r"y_true must be integers in \[0, 2\]; got -1"):
+        _check_labels([-1, 2], "y_true", n_classes=3)
+    with pytest.raises(ValueError, match="labels must be non-negative integers; got -2"):
+        _check_labels([-2, 1], "labels")
+
+
+def test_labels_type_errors():
+    with pytest.raises(ValueError, match="labels must be integers; got 1.5"):
+        _check_labels([0, 1.5], "labels")
+    with pytest.raises(ValueError, match="labels must be integers; got a NaN or infinite"):
+        _check_labels([0, np.nan], "labels")
+    with pytest.raises(TypeError, match="labels must be integers; got dtype bool"):
+        _check_labels([True, False], "labels")
+    with pytest.raises(TypeError, match="labels must be integers; got dtype <U1"):
+        _check_labels(["a"], "labels")
+
+
+def test_n_classes():
+    assert _check_n_classes(np.int64(3)) == 3
+    with pytest.raises(ValueError, match="n_classes must be a positive integer; got 0"):
+        _check_n_classes(0)
+    with pytest.raises(TypeError, match="n_classes must be a positive integer; got 2.5"):
+        _check_n_classes(2.5)
+    with pytest.raises(TypeError, match="n_classes must be a positive integer; got True"):
+        _check_n_classes(True)
+
+
+# --- shapes --------------------------------------------------------------------
+
+
+def test_same_shape_and_length_and_ndim():
+    _check_same_shape([1, 2, 3], np.zeros(3), ("y_true", "y_pred"))
+    with pytest.raises(
+        ValueError, match=r"y_true and y_pred must have the same shape; got \(3,\) and \(4,\)"
+    ):
+        _check_same_shape([1, 2, 3], [1, 2, 3, 4], ("y_true", "y_pred"))
+    with pytest.raises(
+        ValueError, match="y_true and logits must have the same number of samples; got 3 and 4"
+    ):
+        _check_same_length(np.zeros(3), np.zeros((4, 2)), ("y_true", "logits"))
+    with pytest.raises(ValueError, match=r"logits must be 1-D or 2-D; got shape \(1, 1, 1\)"):
+        _check_ndim(np.zeros((1, 1, 1)), (1, 2), "logits")
+
+
+# --- scalars ---------------------------------------------------------------------
+
+
+def test_reduction():
+    for r in ("mean", "sum", "none"):
+        assert _check_reduction(r) == r
+    with pytest.raises(ValueError, match="reduction must be 'mean', 'sum' or 'none'; got 'avg'"):
+        _check_reduction("avg")
+    with pytest.raises(ValueError, match="got None"):
+        _check_reduction(None)
+
+
+def test_unit_interval():
+    assert _check_unit_interval(0.1, "alpha") == 0.1
+    assert _check_unit_interval([0.0, 1.0], "alpha").tolist() == [0.0, 1.0]
+    with pytest.raises(ValueError, match=r"alpha must be in \[0, 1\]; got 1.5"):
+        _check_unit_interval(1.5, "alpha")
+    with pytest.raises(ValueError, match=r"label_smoothing must be in \[0, 1\]; got -0.1"):
+        _check_unit_interval(-0.1, "label_smoothing")
+    with pytest.raises(ValueError, match=r"alpha must be in \[0, 1\]; got nan"):
+        _check_unit_interval([0.5, np.nan], "alpha")
+
+
+def test_nonnegative_positive_eps_base():
+    assert _check_nonnegative(2, "gamma") == 2.0
+    with pytest.raises(ValueError, match="gamma must be a finite non-negative number; got -1"):
+        _check_nonnegative(-1, "gamma")
+    with pytest.raises(ValueError, match="gamma must be a finite non-negative number; got inf"):
+        _check_nonnegative(np.inf, "gamma")
+    with pytest.raises(ValueError, match=r"gamma must be a scalar; got shape \(2,\)"):
+        _check_nonnegative([1, 2], "gamma")
+    with pytest.raises(ValueError, match="base must be positive; got 0"):
+        _check_positive(0, "base")
+    with pytest.raises(ValueError, match=r"eps must be in \[0, 0.5\); got 0.5"):
+        _check_eps(0.5)
+    assert _check_base(None) == 1.0
+    assert _check_base(2) == pytest.approx(1 / np.log(2))  # nats -> bits factor
+    with pytest.raises(ValueError, match="base must be positive and different from 1; got 1"):
+        _check_base(1)
+
+
+# --- _reduce ---------------------------------------------------------------------
+
+
+def test_reduce():
+    v = np.array([1.0, 2.0, 6.0])
+    assert _reduce(v, "mean") == 3.0 and isinstance(_reduce(v, "mean"), float)
+    assert _reduce(v, "sum") == 9.0
+    assert _reduce(v, "none") is v
+    assert _reduce(np.array(4.0), "none") == 4.0
+    # PyTorch-style weighted mean: sum of weighted values / sum of weights
+    assert _reduce(np.array([2.0, 6.0]), "mean", weights=np.array([1.0, 3.0])) == 2.0
+    with pytest.raises(ValueError, match="reduction must be"):
+        _reduce(v, "max")
+    with pytest.raises(ValueError, match="reduction='mean' of an empty input is undefined"):
+        _reduce(np.array([]), "mean")
+    assert _to_output(np.array(1.5)) == 1.5 and isinstance(_to_output(np.array(1.5)), float)
