@@ -1,0 +1,18 @@
+"""Graded homework built on otter-grader: list, assign and grade from one command.
+
+The masters live in ``homework/hwN/hwN.ipynb`` (otter-assign format: solutions,
+public and hidden tests, points). Instructors run::
+
+    python -m lecture_code.homework list
+    python -m lecture_code.homework assign
+    python -m lecture_code.homework grade hw1 submissions/*.ipynb --out grades.csv
+
+``assign`` regenerates the student notebooks in ``book/homework/`` and the
+Gradescope-compatible autograder archives in ``dist/``; ``grade`` grades any
+number of notebooks locally, each in its own process with a wall-clock timeout.
+Importing this package has no side effects and does not import otter.
+"""
+
+from .masters import Question, find_masters, read_questions
+
+__all__ = ["Question", "find_masters", "read_questions"]

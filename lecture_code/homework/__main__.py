@@ -1,0 +1,98 @@
+"""Command line: ``python -m lecture_code.homework list | assign | grade``."""
+
+import argparse
+import sys
+from pathlib import Path
+
+from .masters import find_masters, load_questions, repo_root
+
+
+def format_listing(homework):
+    """The ``list`` output: one line per homework with its questions and points.
+
+    >>> from lecture_code.homework import Question
+    >>> print(format_listing({"hw1": [Question("q1", 2), Question("q2", 3)]}))
+    hw1  5 points  q1 (2), q2 (3)
+    """
+    lines = []
+    for name, questions in homework.items():
+        total = sum(q.points for q in questions)
+        parts = ", ".join(f"{q.name} ({q.points})" for q in questions)
+        lines.append(f"{name}  {total:g} points  {parts}")
+    return "\n".join(lines)
+
+
+def expand(paths):
+    """Submission files: files as given, folders replaced by the notebooks inside them."""
+    files = []
+    for path in map(Path, paths):
+        files.extend(sorted(path.rglob("*.ipynb")) if path.is_dir() else [path])
+    return [str(f) for f in files]
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(prog="python -m lecture_code.homework",
+                                     description="Homework of the course, graded with otter-grader.")
+    parser.add_argument("--root", type=Path, default=None,
+                        help="repository root holding homework/ (default: found automatically)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("list", help="the homework and their questions with points")
+    p = sub.add_parser("assign", help="regenerate student notebooks and autograder archives")
+    p.add_argument("homework", nargs="*", help="which homework (default: all)")
+    p.add_argument("--book-dir", type=Path, help="student notebooks (default: book/homework)")
+    p.add_argument("--dist-dir", type=Path, help="autograder archives (default: dist)")
+    p.add_argument("--no-execute", action="store_true",
+                   help="do not execute the student notebooks (faster; no stored outputs)")
+    p.add_argument("--no-run-tests", action="store_true",
+                   help="skip otter's check that the solutions pass every test (faster)")
+    p = sub.add_parser("grade", help="grade submitted notebooks into a CSV")
+    p.add_argument("homework", help="e.g. hw1")
+    p.add_argument("submissions", nargs="+", help="notebooks, or folders of notebooks")
+    p.add_argument("--out", type=Path, required=True, help="the CSV to write")
+    p.add_argument("--timeout", type=float, default=60, help="seconds per submission (60)")
+    p.add_argument("--jobs", type=int, default=1, help="submissions graded in parallel (1)")
+    p.add_argument("--autograder", type=Path,
+                   help="autograder zip (default: dist/HW-autograder.zip from assign)")
+    return parser
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    root = args.root or repo_root()
+    masters = find_masters(root)
+    if not masters:
+        sys.exit(f"no homework masters found under {root / 'homework'}")
+
+    if args.command == "list":
+        print(format_listing({name: load_questions(path) for name, path in masters.items()}))
+
+    elif args.command == "assign":
+        from .assign import assign_one
+
+        for name in args.homework or masters:
+            if name not in masters:
+                sys.exit(f"unknown homework {name!r}; choose from {', '.join(masters)}")
+            path = assign_one(masters[name], args.book_dir or root / "book" / "homework",
+                              args.dist_dir or root / "dist", execute=not args.no_execute,
+                              run_tests=not args.no_run_tests)
+            print(f"{name}: wrote {path} and {(args.dist_dir or root / 'dist')}/{name}-autograder.zip")
+
+    else:
+        from .grade import grade_batch
+
+        if args.homework not in masters:
+            sys.exit(f"unknown homework {args.homework!r}; choose from {', '.join(masters)}")
+        autograder = args.autograder or root / "dist" / f"{args.homework}-autograder.zip"
+        if not autograder.is_file():
+            sys.exit(f"{autograder} not found: run `python -m lecture_code.homework assign` first")
+        rows = grade_batch(args.homework, expand(args.submissions),
+                           load_questions(masters[args.homework]), autograder, args.out,
+                           timeout=args.timeout, jobs=args.jobs)
+        ok = sum(row["status"] == "ok" for row in rows)
+        print(f"graded {len(rows)} submissions ({ok} ok, {len(rows) - ok} timeout or error) "
+              f"-> {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

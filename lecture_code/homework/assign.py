@@ -1,0 +1,102 @@
+"""Generate student notebooks and autograder archives from the masters with otter assign.
+
+For each master, ``otter assign`` runs in a temporary directory (it also checks
+that the solutions pass every test). From its output we keep only:
+
+- the student notebook, written to ``book/homework/<hw>.ipynb`` after three
+  deterministic touches: the ``grader.check`` cells get the nbval marker
+  ``# NBVAL_IGNORE_OUTPUT`` (their output varies between runs) and the tag
+  ``remove-output`` (the rendered book shows no failing checks), the notebook is
+  executed top to bottom (it must not raise) with the check outputs then
+  cleared, and volatile metadata is dropped, so rerunning gives identical files;
+- the autograder zip (Gradescope-compatible) as ``dist/<hw>-autograder.zip``;
+- the solutions notebook as ``dist/<hw>-solutions.ipynb`` (git-ignored).
+"""
+
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+NBVAL_MARKER = "# NBVAL_IGNORE_OUTPUT"
+
+
+def is_check_cell(cell):
+    """Whether a cell is one of otter's ``grader.check(...)`` cells.
+
+    >>> is_check_cell({"cell_type": "code", "source": 'grader.check("q1")'})
+    True
+    >>> is_check_cell({"cell_type": "code", "source": "x = 1"})
+    False
+    """
+    lines = [l for l in cell["source"].splitlines() if l.strip() and l.strip() != NBVAL_MARKER]
+    return cell["cell_type"] == "code" and len(lines) == 1 and lines[0].startswith("grader.check(")
+
+
+def mark_check_cells(nb):
+    """Mark every check cell for nbval (first line) and for the book (no output shown)."""
+    for cell in nb.cells:
+        if is_check_cell(cell):
+            if not cell.source.startswith(NBVAL_MARKER):
+                cell.source = f"{NBVAL_MARKER}\n{cell.source}"
+            tags = cell.metadata.setdefault("tags", [])
+            if "remove-output" not in tags:
+                tags.append("remove-output")
+    return nb
+
+
+def clean(nb):
+    """Drop outputs of check cells and metadata that changes from run to run."""
+    nb.metadata.pop("widgets", None)
+    nb.metadata["language_info"] = {"name": "python"}
+    for i, cell in enumerate(nb.cells):
+        cell.id = f"cell-{i:02d}"  # otter gives its check cells random ids
+        cell.metadata.pop("execution", None)
+        if is_check_cell(cell):
+            cell.outputs = []
+    return nb
+
+
+def _execute(nb, workdir, name):
+    """Run the notebook top to bottom in ``workdir``; raise if a cell raises."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    nbformat.write(nb, Path(workdir, f"{name}.ipynb"))  # otter.Notebook opens itself
+    client = NotebookClient(nb, timeout=600, kernel_name="python3", record_timing=False,
+                            resources={"metadata": {"path": str(workdir)}})
+    client.execute()
+    return nb
+
+
+def assign_one(master, book_dir, dist_dir, *, execute=True, run_tests=True):
+    """Run otter assign on one master; write the student notebook and the dist files.
+
+    ``run_tests=False`` skips otter's check that the solutions pass all tests, and
+    ``execute=False`` skips running the student notebook (both only save time).
+    """
+    import nbformat
+
+    master, name = Path(master).resolve(), Path(master).stem
+    with tempfile.TemporaryDirectory(prefix=f"assign-{name}-") as tmp:
+        out = Path(tmp, "out")
+        cmd = [sys.executable, "-m", "otter", "assign", str(master), str(out)]
+        proc = subprocess.run(cmd + ([] if run_tests else ["--no-run-tests"]),
+                              cwd=tmp, capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise RuntimeError(f"otter assign failed for {name}:\n{proc.stdout}\n{proc.stderr}")
+        (zip_path,) = Path(out, "autograder").glob("*.zip")
+        Path(dist_dir).mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(zip_path, Path(dist_dir, f"{name}-autograder.zip"))
+        shutil.copyfile(Path(out, "autograder", f"{name}.ipynb"),
+                        Path(dist_dir, f"{name}-solutions.ipynb"))
+
+        nb = mark_check_cells(nbformat.read(Path(out, "student", f"{name}.ipynb"), as_version=4))
+        if execute:
+            run_dir = Path(tmp, "run")
+            run_dir.mkdir()
+            nb = _execute(nb, run_dir, name)
+        Path(book_dir).mkdir(parents=True, exist_ok=True)
+        nbformat.write(clean(nb), Path(book_dir, f"{name}.ipynb"))
+    return Path(book_dir, f"{name}.ipynb")

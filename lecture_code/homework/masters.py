@@ -1,0 +1,69 @@
+"""Read the homework masters: which homework exist, their questions and points."""
+
+import json
+import re
+from collections import namedtuple
+from pathlib import Path
+
+import yaml
+
+#: One auto-graded question of a master notebook.
+Question = namedtuple("Question", ["name", "points"])
+
+_BEGIN_QUESTION = re.compile(r"#\s+BEGIN\s+QUESTION\b", re.IGNORECASE)
+
+
+def repo_root():
+    """The repository that holds ``homework/``: the working directory or this package's."""
+    cwd = Path.cwd()
+    if (cwd / "homework").is_dir():
+        return cwd
+    return Path(__file__).resolve().parents[2]
+
+
+def find_masters(root):
+    """Map each homework name to its master notebook ``homework/<name>/<name>.ipynb``.
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     for name in ["hw2", "hw1", "notes"]:
+    ...         (Path(d) / "homework" / name).mkdir(parents=True)
+    ...     (Path(d) / "homework" / "hw2" / "hw2.ipynb").touch()
+    ...     (Path(d) / "homework" / "hw1" / "hw1.ipynb").touch()
+    ...     sorted(find_masters(d))
+    ['hw1', 'hw2']
+    """
+    masters = {}
+    for path in sorted(Path(root, "homework").glob("*/*.ipynb")):
+        if path.stem == path.parent.name:
+            masters[path.stem] = path
+    return masters
+
+
+def read_questions(cells):
+    """The questions of a master, in notebook order, from its ``# BEGIN QUESTION`` cells.
+
+    ``cells`` is the notebook's list of cells (dicts with ``cell_type`` and ``source``).
+
+    >>> cells = [{"cell_type": "raw", "source": "# BEGIN QUESTION\\nname: q1\\npoints: 2"},
+    ...          {"cell_type": "code", "source": "x = 1"},
+    ...          {"cell_type": "raw", "source": "# BEGIN QUESTION\\nname: q2\\npoints: 1.5"}]
+    >>> read_questions(cells)
+    [Question(name='q1', points=2), Question(name='q2', points=1.5)]
+    """
+    questions = []
+    for cell in cells:
+        source = cell["source"]
+        source = "".join(source) if isinstance(source, list) else source
+        if cell["cell_type"] == "raw" and _BEGIN_QUESTION.match(source):
+            config = yaml.safe_load(source.split("\n", 1)[1]) or {}
+            if "name" not in config or "points" not in config:
+                raise ValueError(f"question cell needs a name and points: {source!r}")
+            questions.append(Question(str(config["name"]), config["points"]))
+    return questions
+
+
+def load_questions(master):
+    """The questions of the master notebook at path ``master``."""
+    with open(master, encoding="utf-8") as f:
+        return read_questions(json.load(f)["cells"])
