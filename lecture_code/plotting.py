@@ -190,3 +190,142 @@ def reliability_diagram(ax, y_true, probs, *, n_bins=15, label=None, color=None)
     title = f"ECE = {ece:.3f}" if label is None else f"{label}: ECE = {ece:.3f}"
     return label_axes(ax, xlabel="confidence (max probability)",
                       ylabel="accuracy", title=title)
+
+
+# --- Surprise, entropy, cross-entropy (chapters 2-4) ---
+
+
+def plot_loss_surface(ax, xx, yy, zz, *, levels=20, cbar_label="loss (nats)"):
+    """Contour lines of a loss over two parameters, with a labelled colour bar.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+    xx, yy, zz : ndarray of shape (M, M)
+        Grid (as from :func:`numpy.meshgrid`) and the loss on it.
+    levels : int
+        Number of contour levels.
+    cbar_label : str
+        Label of the colour bar, with its unit.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Introduced in chapter "Cross-entropy".
+    """
+    contours = ax.contour(xx, yy, zz, levels=levels, cmap=SEQUENTIAL_CMAP, linewidths=1.2)
+    ax.figure.colorbar(contours, ax=ax, label=cbar_label)
+    return ax
+
+
+def plot_grouped_bars(ax, values, groups, *, labels, colors=None):
+    """Side-by-side bars: one group per category, one bar per series.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+    values : array_like of shape (S, G)
+        One row per series (drawn in the book's colour order), one column per group.
+    groups : sequence of str, length G
+        Tick label of each group.
+    labels : sequence of str, length S
+        Legend entry of each series.
+    colors : sequence of str, optional
+        Colours of the series (default: the book's palette in order).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Introduced in chapter "Cross-entropy".
+    """
+    values = np.atleast_2d(np.asarray(values, dtype=float))
+    n_series, n_groups = values.shape
+    colors = colors or list(COLORS.values())[:n_series]
+    width = 0.8 / n_series
+    x = np.arange(n_groups)
+    for k in range(n_series):
+        ax.bar(x + (k - (n_series - 1) / 2) * width, values[k], width=width,
+               color=colors[k], label=labels[k])
+    ax.set_xticks(x, list(groups))
+    return ax
+
+
+# --- MNIST (chapter 7) ---
+
+
+def plot_digits(axes, images, *, titles=None, side=28):
+    """Draw MNIST-style images, one per ``ax``, in grey (ink dark on white).
+
+    Parameters
+    ----------
+    axes : array_like of matplotlib.axes.Axes
+        For example the array returned by ``plt.subplots(3, 8)``; used in
+        row-major order. Axes without an image are switched off.
+    images : array_like of shape (N, side * side) or (N, side, side)
+        Pixels (any scale: ``uint8`` 0-255 or floats 0-1).
+    titles : sequence of str, optional
+        One short title per image, e.g. ``"7 (p=0.98)"``.
+    side : int, default 28
+        Image height and width in pixels.
+
+    Returns
+    -------
+    ndarray of matplotlib.axes.Axes
+        The flattened ``axes``.
+
+    Introduced in chapter "MNIST".
+    """
+    axes = np.ravel(axes)
+    images = np.asarray(images).reshape(-1, side, side)
+    if len(images) > len(axes):
+        raise ValueError(f"got {len(images)} images for only {len(axes)} axes")
+    if titles is not None and len(titles) != len(images):
+        raise ValueError(f"titles has {len(titles)} entries for {len(images)} images")
+    for i, ax in enumerate(axes):
+        ax.set_axis_off()
+        if i < len(images):
+            ax.imshow(images[i], cmap="gray_r", interpolation="nearest")
+            if titles is not None:
+                ax.set_title(titles[i], fontsize=8)
+    return axes
+
+
+def plot_confusion_matrix(ax, y_true, y_pred, *, normalize=False, title,
+                          labels=None):
+    """Heat map of a confusion matrix: true class down, predicted class across.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+    y_true, y_pred : array_like of shape (N,)
+        True and predicted labels.
+    normalize : bool, default False
+        If True, each row is shown in percent of its true class (so the
+        diagonal is the per-class recall); else raw counts.
+    title : str
+    labels : sequence, optional
+        The classes, in display order (default: the sorted classes seen).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Introduced in chapter "MNIST".
+    """
+    from sklearn.metrics import ConfusionMatrixDisplay
+
+    if normalize:
+        kwargs = {"normalize": "true", "values_format": ".1%"}
+    else:
+        kwargs = {"values_format": "d"}
+    display = ConfusionMatrixDisplay.from_predictions(
+        y_true, y_pred, labels=labels, ax=ax, cmap=SEQUENTIAL_CMAP,
+        colorbar=False, text_kw={"fontsize": 7}, **kwargs)
+    ax.grid(False)
+    if normalize:
+        # Recall on the diagonal is ~0.9-1.0: show the rest in the same scale.
+        display.im_.set_clim(0, 1)
+    return label_axes(ax, xlabel="predicted digit", ylabel="true digit", title=title,
+                      legend=False)
