@@ -4,10 +4,12 @@ Every chapter imports from here, for example::
 
     from lecture_code import entropy, cross_entropy
 
-The modules follow the book: information theory (``information``),
-activations (``activations``), targets (``targets``), losses (``losses``),
-training and calibration (``training``, ``calibration``), data (``data``)
-and the book's figure style (``plotting``).
+The modules follow the book: activations (``activations``), information
+theory (``information``), targets (``targets``), losses (``losses``), the
+decision-tree and Hessian helpers (``analysis``), training and calibration
+(``training``, ``calibration``), data (``data``) and the book's figure style
+(``plotting``). Input checks live in one place, ``_validation``; the homework
+tooling is the subpackage ``lecture_code.homework``.
 """
 
 # --- activations (chapters "Loss functions" and "Cross-entropy") -----------
