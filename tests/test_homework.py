@@ -18,7 +18,7 @@ import nbformat
 import pytest
 
 from lecture_code.homework import Question, read_questions
-from lecture_code.homework.assign import NBVAL_MARKER, is_check_cell
+from lecture_code.homework.assign import CHECK_CELL_TAGS, is_check_cell
 from lecture_code.homework.colab import public_test_files
 from lecture_code.homework.grade import make_row, result_name
 
@@ -124,8 +124,9 @@ def test_result_names_are_unique_per_folder():
     assert result_name("a/hw1.ipynb") != result_name("b/hw1.ipynb")
 
 
-def test_check_cells_recognised_with_marker():
-    assert is_check_cell({"cell_type": "code", "source": f'{NBVAL_MARKER}\ngrader.check("q2")'})
+def test_check_cells_recognised():
+    assert is_check_cell({"cell_type": "code", "source": 'grader.check("q2")\n'})
+    assert not is_check_cell({"cell_type": "code", "source": 'x = 1\ngrader.check("q2")'})
     assert not is_check_cell({"cell_type": "markdown", "source": 'grader.check("q2")'})
 
 
@@ -190,11 +191,12 @@ def test_committed_student_notebook_is_up_to_date(built, hw):
 def test_student_notebook_checks_are_marked_for_nbval(hw):
     nb = nbformat.read(ROOT / "book" / "homework" / f"{hw}.ipynb", as_version=4)
     checks = [c for c in nb.cells if is_check_cell(c)]
-    assert [c.source.splitlines()[0] for c in checks] == [NBVAL_MARKER] * len(checks)
     assert len(checks) == len(expected_questions(hw))
-    marked = [c for c in nb.cells if NBVAL_MARKER in c.source]
-    assert marked == checks  # the marker is on the check cells only
-    assert all("remove-output" in c.metadata.tags for c in checks)
+    # nbval ignores the output of the check cells, and of no other cell
+    marked = [c for c in nb.cells if "nbval-ignore-output" in c.metadata.get("tags", [])]
+    assert marked == checks
+    assert all(set(CHECK_CELL_TAGS) <= set(c.metadata.tags) for c in checks)
+    assert not any("NBVAL" in c.source for c in nb.cells)  # students see no markers
 
 
 @pytest.mark.parametrize("hw", HOMEWORK)

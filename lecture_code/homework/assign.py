@@ -4,9 +4,10 @@ For each master, ``otter assign`` runs in a temporary directory (it also checks
 that the solutions pass every test). From its output we keep only:
 
 - the student notebook, written to ``book/homework/<hw>.ipynb`` after three
-  deterministic touches: the ``grader.check`` cells get the nbval marker
-  ``# NBVAL_IGNORE_OUTPUT`` (their output varies between runs) and the tag
-  ``remove-output`` (the rendered book shows no failing checks), the notebook is
+  deterministic touches: the ``grader.check`` cells get the cell tags
+  ``nbval-ignore-output`` (their output varies between runs; a tag, so students
+  see no marker in their code) and ``remove-output`` (the rendered book shows
+  no failing checks), the notebook is
   executed top to bottom (it must not raise) with the check outputs then
   cleared, and volatile metadata is dropped, so rerunning gives identical files;
 - the autograder zip (Gradescope-compatible) as ``dist/<hw>-autograder.zip``;
@@ -19,7 +20,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-NBVAL_MARKER = "# NBVAL_IGNORE_OUTPUT"
+#: The cell tags every check cell gets: nbval ignores its output (otter's
+#: check output varies between runs), and the book does not show it.
+CHECK_CELL_TAGS = ("nbval-ignore-output", "remove-output")
 
 
 def is_check_cell(cell):
@@ -30,19 +33,16 @@ def is_check_cell(cell):
     >>> is_check_cell({"cell_type": "code", "source": "x = 1"})
     False
     """
-    lines = [l for l in cell["source"].splitlines() if l.strip() and l.strip() != NBVAL_MARKER]
+    lines = [l for l in cell["source"].splitlines() if l.strip()]
     return cell["cell_type"] == "code" and len(lines) == 1 and lines[0].startswith("grader.check(")
 
 
 def mark_check_cells(nb):
-    """Mark every check cell for nbval (first line) and for the book (no output shown)."""
+    """Tag every check cell for nbval and for the book (see CHECK_CELL_TAGS)."""
     for cell in nb.cells:
         if is_check_cell(cell):
-            if not cell.source.startswith(NBVAL_MARKER):
-                cell.source = f"{NBVAL_MARKER}\n{cell.source}"
             tags = cell.metadata.setdefault("tags", [])
-            if "remove-output" not in tags:
-                tags.append("remove-output")
+            tags.extend(t for t in CHECK_CELL_TAGS if t not in tags)
     return nb
 
 
