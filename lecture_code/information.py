@@ -18,7 +18,6 @@ from ._validation import (
     _check_base,
     _check_eps,
     _check_probabilities,
-    _check_same_shape,
     _to_output,
 )
 
@@ -36,11 +35,21 @@ __all__ = [
 
 
 def _pair(p, q, axis):
-    """Validate two distributions of the same shape along ``axis``."""
+    """Validate two distributions along ``axis`` and broadcast them together.
+
+    Broadcasting lets one target be compared with a batch of predictions,
+    ``cross_entropy([0.1, 0.7, 0.2], Q)`` with ``Q`` of shape (N, 3), as
+    ``scipy.stats.entropy`` allows.
+    """
     p = _check_probabilities(p, "p", axis=axis)
     q = _check_probabilities(q, "q", axis=axis)
-    _check_same_shape(p, q, ("p", "q"))
-    return p, q
+    try:
+        return np.broadcast_arrays(p, q)
+    except ValueError:
+        raise ValueError(
+            "p and q must have the same shape or shapes that broadcast together; "
+            f"got {p.shape} and {q.shape}"
+        ) from None
 
 
 def surprise(p, *, base=None):
@@ -141,7 +150,8 @@ def cross_entropy(p, q, *, eps=1e-15, base=None, axis=-1):
     p : array_like
         True distribution(s) along ``axis`` (summing to 1, tolerance 1e-6).
     q : array_like
-        Predicted distribution(s), same shape as ``p``.
+        Predicted distribution(s): the shape of ``p``, or one that broadcasts
+        with it (one target ``p`` against a batch of predictions ``q``).
     eps : float, default 1e-15
         Lower clip for ``q``, in [0, 0.5).
     base : float, optional
@@ -157,7 +167,7 @@ def cross_entropy(p, q, *, eps=1e-15, base=None, axis=-1):
     Raises
     ------
     ValueError
-        If the shapes differ or either input is not a distribution.
+        If the shapes do not broadcast or either input is not a distribution.
 
     Examples
     --------
@@ -168,6 +178,8 @@ def cross_entropy(p, q, *, eps=1e-15, base=None, axis=-1):
     24.385
     >>> cross_entropy(p, [0.5, 0.0, 0.5], eps=0)
     inf
+    >>> cross_entropy(p, [[0.1, 0.7, 0.2], [0.5, 0.0, 0.5]]).round(3)  # 1 vs 2
+    array([ 0.802, 24.385])
 
     Introduced in chapter "Cross-entropy".
     """
@@ -192,7 +204,8 @@ def kl_divergence(p, q, *, base=None, axis=-1):
     Parameters
     ----------
     p, q : array_like
-        Distributions of the same shape along ``axis`` (tolerance 1e-6).
+        Distributions along ``axis``, of the same shape or shapes that
+        broadcast (one target against a batch of predictions) (tolerance 1e-6).
     base : float, optional
         ``None`` for nats, ``2`` for bits.
     axis : int, default -1
@@ -205,7 +218,7 @@ def kl_divergence(p, q, *, base=None, axis=-1):
     Raises
     ------
     ValueError
-        If the shapes differ or either input is not a distribution.
+        If the shapes do not broadcast or either input is not a distribution.
 
     Examples
     --------
@@ -235,7 +248,8 @@ def js_divergence(p, q, *, base=None, axis=-1):
     Parameters
     ----------
     p, q : array_like
-        Distributions of the same shape along ``axis``.
+        Distributions along ``axis``, of the same shape or shapes that
+        broadcast (one target against a batch of predictions).
     base : float, optional
         ``None`` for nats, ``2`` for bits (then it lies in [0, 1]).
     axis : int, default -1
@@ -247,7 +261,7 @@ def js_divergence(p, q, *, base=None, axis=-1):
     Raises
     ------
     ValueError
-        If the shapes differ or either input is not a distribution.
+        If the shapes do not broadcast or either input is not a distribution.
 
     Examples
     --------
@@ -271,7 +285,8 @@ def total_variation(p, q, *, axis=-1):
     Parameters
     ----------
     p, q : array_like
-        Distributions of the same shape along ``axis``.
+        Distributions along ``axis``, of the same shape or shapes that
+        broadcast (one target against a batch of predictions).
     axis : int, default -1
 
     Returns
@@ -282,7 +297,7 @@ def total_variation(p, q, *, axis=-1):
     Raises
     ------
     ValueError
-        If the shapes differ or either input is not a distribution.
+        If the shapes do not broadcast or either input is not a distribution.
 
     Examples
     --------
@@ -303,7 +318,8 @@ def hellinger(p, q, *, axis=-1):
     Parameters
     ----------
     p, q : array_like
-        Distributions of the same shape along ``axis``.
+        Distributions along ``axis``, of the same shape or shapes that
+        broadcast (one target against a batch of predictions).
     axis : int, default -1
 
     Returns
@@ -314,7 +330,7 @@ def hellinger(p, q, *, axis=-1):
     Raises
     ------
     ValueError
-        If the shapes differ or either input is not a distribution.
+        If the shapes do not broadcast or either input is not a distribution.
 
     Examples
     --------
@@ -338,7 +354,8 @@ def bhattacharyya(p, q, *, axis=-1):
     Parameters
     ----------
     p, q : array_like
-        Distributions of the same shape along ``axis``.
+        Distributions along ``axis``, of the same shape or shapes that
+        broadcast (one target against a batch of predictions).
     axis : int, default -1
 
     Returns
@@ -349,7 +366,7 @@ def bhattacharyya(p, q, *, axis=-1):
     Raises
     ------
     ValueError
-        If the shapes differ or either input is not a distribution.
+        If the shapes do not broadcast or either input is not a distribution.
 
     Examples
     --------
@@ -377,7 +394,8 @@ def wasserstein_1d(p, q, support=None, *, axis=-1):
     Parameters
     ----------
     p, q : array_like
-        Distributions of the same shape along ``axis``.
+        Distributions along ``axis``, of the same shape or shapes that
+        broadcast (one target against a batch of predictions).
     support : array_like, optional
         Strictly increasing positions of the C bins.
     axis : int, default -1
@@ -390,7 +408,7 @@ def wasserstein_1d(p, q, support=None, *, axis=-1):
     Raises
     ------
     ValueError
-        If the shapes differ, an input is not a distribution, or ``support``
+        If the shapes do not broadcast, an input is not a distribution, or ``support``
         has the wrong length or is not strictly increasing.
 
     Examples

@@ -161,7 +161,8 @@ ALL_PAIRS = [cross_entropy, kl_divergence, js_divergence, total_variation, helli
 def test_pair_errors(f):
     with pytest.raises(
         ValueError,
-        match=r"p and q must have the same shape; got \(2,\) and \(3,\)",
+        match=r"p and q must have the same shape or shapes that broadcast together; "
+        r"got \(2,\) and \(3,\)",
     ):
         f([0.5, 0.5], [0.2, 0.3, 0.5])
     with pytest.raises(
@@ -190,3 +191,23 @@ def test_single_errors():
         wasserstein_1d([0.5, 0.5], [0.5, 0.5], support=[1.0, 0.0])
     with pytest.raises(ValueError, match=r"support must have one position per class \(2\)"):
         wasserstein_1d([0.5, 0.5], [0.5, 0.5], support=[0.0, 1.0, 2.0])
+
+
+@pytest.mark.parametrize("f", ALL_PAIRS)
+def test_one_target_broadcasts_against_a_batch(f):
+    # One target against many predictions equals the row-by-row results
+    # (the rows computed one at a time, so no broadcasting is involved).
+    rng = np.random.default_rng(7)
+    p = rng.dirichlet(np.ones(4))
+    Q = rng.dirichlet(np.ones(4), size=6)
+    expected = [f(p, q) for q in Q]
+    np.testing.assert_allclose(f(p, Q), expected, rtol=1e-12)
+    np.testing.assert_allclose(f(Q, p), [f(q, p) for q in Q], rtol=1e-12)
+
+
+def test_broadcast_cross_entropy_matches_scipy():
+    # scipy.stats.entropy broadcasts too: H(p, q) = H(p) + KL(p || q)
+    p = np.array([0.1, 0.7, 0.2])
+    Q = np.array([[0.1, 0.6, 0.3], [0.2, 0.2, 0.6], [0.3, 0.3, 0.4]])
+    expected = scipy.stats.entropy(p) + scipy.stats.entropy(p[None, :], Q, axis=1)
+    np.testing.assert_allclose(cross_entropy(p, Q), expected, rtol=1e-12)
