@@ -8,8 +8,9 @@ The modules follow the book: activations (``activations``), information
 theory (``information``), targets (``targets``), losses (``losses``), the
 decision-tree and Hessian helpers (``analysis``), training and calibration
 (``training``, ``calibration``), data (``data``) and the book's figure style
-(``plotting``). Input checks live in one place, ``_validation``; the homework
-tooling is the subpackage ``lecture_code.homework``.
+(``plotting``). Input checks live in one place, ``_validation``. ``colab`` helps the homework's
+self-checks run on Google Colab. The instructors' tooling (assign, grade,
+release) is not here: it is the separate package ``course``.
 """
 
 # --- activations (chapters "Loss functions" and "Cross-entropy") -----------

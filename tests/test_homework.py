@@ -17,10 +17,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from lecture_code.homework import Question, read_questions
-from lecture_code.homework.assign import CHECK_CELL_TAGS, is_check_cell
-from lecture_code.homework.colab import public_test_files
-from lecture_code.homework.grade import make_row, result_name
+from course import Question, read_questions
+from course.assign import CHECK_CELL_TAGS, is_check_cell
+from lecture_code.colab import public_test_files
+from course.grade import make_row, result_name
 
 ROOT = Path(__file__).resolve().parents[1]
 HOMEWORK = ["hw1", "hw2", "hw3", "hw4"]
@@ -28,8 +28,8 @@ LOOP_TIMEOUT = 20
 
 
 def cli(*args, cwd=ROOT):
-    """Run ``python -m lecture_code.homework ARGS``; return stdout (fail on error)."""
-    proc = subprocess.run([sys.executable, "-m", "lecture_code.homework", *map(str, args)],
+    """Run ``python -m course ARGS``; return stdout (fail on error)."""
+    proc = subprocess.run([sys.executable, "-m", "course", *map(str, args)],
                           cwd=cwd, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return proc.stdout
@@ -183,7 +183,7 @@ def test_committed_student_notebook_is_up_to_date(built, hw):
     fresh = nbformat.read(built / "book" / f"{hw}.ipynb", as_version=4)
     committed = nbformat.read(ROOT / "book" / "homework" / f"{hw}.ipynb", as_version=4)
     assert [c.source for c in committed.cells] == [c.source for c in fresh.cells], (
-        "run `python -m lecture_code.homework assign` and commit book/homework")
+        "run `python -m course assign` and commit book/homework")
     assert committed.metadata.otter.tests == fresh.metadata.otter.tests
 
 
@@ -312,10 +312,10 @@ def test_regrading_gives_the_same_rows(built, graded):
 
 
 def test_grade_without_autograder_says_what_to_do(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "lecture_code.homework", "grade", "hw1", "x.ipynb",
+    proc = subprocess.run([sys.executable, "-m", "course", "grade", "hw1", "x.ipynb",
                            "--out", tmp_path / "g.csv", "--autograder", tmp_path / "missing.zip"],
                           cwd=ROOT, capture_output=True, text=True)
-    assert proc.returncode != 0 and "run `python -m lecture_code.homework assign` first" in proc.stderr
+    assert proc.returncode != 0 and "run `python -m course assign` first" in proc.stderr
 
 
 def test_scores_agree_with_otters_own_runner(built, graded, tmp_path, monkeypatch):

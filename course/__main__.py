@@ -1,4 +1,4 @@
-"""Command line: ``python -m lecture_code.homework list | assign | grade``."""
+"""Command line: ``python -m course list | assign | grade``."""
 
 import argparse
 import sys
@@ -10,7 +10,7 @@ from .masters import find_masters, load_questions, repo_root
 def format_listing(homework):
     """The ``list`` output: one line per homework with its questions and points.
 
-    >>> from lecture_code.homework import Question
+    >>> from course import Question
     >>> print(format_listing({"hw1": [Question("q1", 2), Question("q2", 3)]}))
     hw1  5 points  q1 (2), q2 (3)
     """
@@ -31,7 +31,7 @@ def expand(paths):
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(prog="python -m lecture_code.homework",
+    parser = argparse.ArgumentParser(prog="python -m course",
                                      description="Homework of the course, graded with otter-grader.")
     parser.add_argument("--root", type=Path, default=None,
                         help="repository root holding homework/ (default: found automatically)")
@@ -84,7 +84,7 @@ def main(argv=None):
             sys.exit(f"unknown homework {args.homework!r}; choose from {', '.join(masters)}")
         autograder = args.autograder or root / "dist" / f"{args.homework}-autograder.zip"
         if not autograder.is_file():
-            sys.exit(f"{autograder} not found: run `python -m lecture_code.homework assign` first")
+            sys.exit(f"{autograder} not found: run `python -m course assign` first")
         rows = grade_batch(args.homework, expand(args.submissions),
                            load_questions(masters[args.homework]), autograder, args.out,
                            timeout=args.timeout, jobs=args.jobs)

@@ -18,7 +18,7 @@ def repo_root():
     cwd = Path.cwd()
     if (cwd / "homework").is_dir():
         return cwd
-    return Path(__file__).resolve().parents[2]
+    return Path(__file__).resolve().parents[1]
 
 
 def find_masters(root):

@@ -1,11 +1,11 @@
-"""Graded homework built on otter-grader: list, assign and grade from one command.
+"""Instructors' tooling for the course's graded homework: list, assign, grade (and release).
 
 The masters live in ``homework/hwN/hwN.ipynb`` (otter-assign format: solutions,
 public and hidden tests, points). Instructors run::
 
-    python -m lecture_code.homework list
-    python -m lecture_code.homework assign
-    python -m lecture_code.homework grade hw1 submissions/*.ipynb --out grades.csv
+    python -m course list
+    python -m course assign
+    python -m course grade hw1 submissions/*.ipynb --out grades.csv
 
 ``assign`` regenerates the student notebooks in ``book/homework/`` and the
 Gradescope-compatible autograder archives in ``dist/``; ``grade`` grades any

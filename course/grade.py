@@ -1,6 +1,6 @@
 """Grade a batch of submissions: one process per submission, a wall-clock timeout, one CSV.
 
-Each submission is graded by :mod:`lecture_code.homework.worker` in a process
+Each submission is graded by :mod:`course.worker` in a process
 forked from a warm forkserver, in a fresh temporary directory (so a submission
 that deletes or writes files only touches that copy) and in its own session. If
 it outlasts ``timeout`` seconds, its whole process tree is killed. Whatever happens, every
@@ -35,7 +35,7 @@ def result_name(submission):
 def make_row(submission, questions, result):
     """One CSV row (a dict) from a worker's result; missing questions score 0.
 
-    >>> from lecture_code.homework import Question
+    >>> from course import Question
     >>> qs = [Question("q1", 2), Question("q2", 3)]
     >>> make_row("a.ipynb", qs, {"status": "ok", "scores": {"q1": {"score": 2.0}}})
     {'file': 'a.ipynb', 'q1': 2, 'q2': 0, 'total': 2, 'max': 5, 'status': 'ok'}
@@ -84,7 +84,7 @@ def _context():
         os.environ[var] = "1"
     os.environ.setdefault("MPLBACKEND", "Agg")
     ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["lecture_code.homework._preload"])
+    ctx.set_forkserver_preload(["course._preload"])
     warm_up = ctx.Process(target=os.getpid)  # start the server before any clock runs
     warm_up.start()
     warm_up.join()

@@ -4,7 +4,7 @@ otter's own runner (``otter run``, ``otter.api.grade_submission``) starts a
 Jupyter kernel per submission and imports otter twice, several seconds before
 the first cell runs. Here the batch grader instead forks a worker from a
 *forkserver* that has imported otter, IPython, NumPy, SciPy and scikit-learn
-once (:mod:`lecture_code.homework._preload`). The worker runs the notebook's
+once (:mod:`course._preload`). The worker runs the notebook's
 code cells in an IPython shell, in otter's grading mode, then runs every test
 file of the autograder zip that the notebook did not already check, exactly as
 otter's grading notebook does (``Checker.check_if_not_already_checked`` then
@@ -103,5 +103,5 @@ def run(submission, autograder, name, out, workdir):
     os._exit(0)  # skip interpreter teardown of whatever the submission created
 
 
-if __name__ == "__main__":  # debugging: python -m lecture_code.homework.worker SUB ZIP NAME
+if __name__ == "__main__":  # debugging: python -m course.worker SUB ZIP NAME
     print(json.dumps(grade(*sys.argv[1:4]), indent=1))
