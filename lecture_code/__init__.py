@@ -5,11 +5,13 @@ Every chapter imports from here, for example::
     from lecture_code import entropy, cross_entropy
 
 The modules follow the book: activations (``activations``), information
-theory (``information``), targets (``targets``), losses (``losses``), the
-decision-tree and Hessian helpers (``analysis``), training and calibration
-(``training``, ``calibration``), data (``data``) and the book's figure style
-(``plotting``). Input checks live in one place, ``_validation``; the homework
-tooling is the subpackage ``lecture_code.homework``.
+theory and the information gain of a split (``information``), targets
+(``targets``), losses with the softmax gradient and Hessian (``losses``),
+focal losses (``focal``), training and calibration (``training``,
+``calibration``), data (``data``) and the book's figure style
+(``plotting``). Input checks and the dtype policy live in one place,
+``_validation``; the fast path of softmax cross-entropy is the private
+module ``_fast_softmax_ce``.
 """
 
 # --- activations (chapters "Loss functions" and "Cross-entropy") -----------
@@ -20,6 +22,7 @@ from .information import (
     cross_entropy,
     entropy,
     hellinger,
+    information_gain,
     js_divergence,
     kl_divergence,
     surprise,
@@ -28,22 +31,24 @@ from .information import (
 )
 # --- targets (chapters "Cross-entropy" and "Label smoothing") -------------
 from .targets import one_hot, smooth_labels
-# --- losses (chapters "Loss functions" to "Focal loss") -------------------
+# --- losses (chapters "Loss functions" and "Cross-entropy") ---------------
 from .losses import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
-    binary_focal_loss,
     categorical_cross_entropy,
-    focal_loss,
     mse_loss,
-    sigmoid_focal_loss,
     softmax_cross_entropy,
     softmax_cross_entropy_grad,
+    softmax_hessian,
+)
+# --- focal losses (chapter "Focal loss") -----------------------------------
+from .focal import (
+    binary_focal_loss,
+    focal_loss,
+    sigmoid_focal_loss,
     softmax_focal_loss,
     softmax_focal_loss_grad,
 )
-# --- analysis (chapters "Entropy", "Cross-entropy") ---
-from .analysis import information_gain, softmax_hessian
 # --- training and calibration (chapters "Label smoothing", "Focal loss") --
 from .calibration import ReliabilityCurve, expected_calibration_error, reliability_curve
 from .training import SoftmaxClassifier, fit_softmax_regression
