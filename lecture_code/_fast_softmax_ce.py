@@ -36,8 +36,9 @@ are recomputed by :func:`_rows_max_shifted`, which also keeps label
 smoothing finite for logits near the float maximum.
 
 The work is done in chunks of rows that fit in the cache; per chunk:
-``min`` (refuses NaN and ``-inf`` while the chunk is in cache), a gather of
-the label logits, one broadcast subtraction into a reused buffer, for label
+a gather of the label logits (one flat ``np.take``), one broadcast
+subtraction into a reused buffer, its ``min`` (refuses NaN and ``-inf``
+while the chunk is in cache), for label
 smoothing ``d @ w`` (BLAS), ``exp`` in place (the floor: every exact
 method evaluates it N*C times), the row sums as ``buf @ ones`` (BLAS, much
 faster than ``buf.sum(axis=1)`` on a short axis) and the logs. For 'mean'
@@ -135,16 +136,27 @@ def _chunks(z, labels, w_dot):
     ones = np.ones(c, dtype)
     ar = np.arange(size)
     big = np.finfo(dtype).max
+    contiguous = z.flags.c_contiguous
+    flat = z.reshape(-1) if contiguous else None
+    offsets = ar * c
+    idx = np.empty(size, dtype=np.intp)
+    z_true = np.empty(size, dtype)
     for start in range(0, n, size):
         stop = min(start + size, n)
         m = stop - start
         chunk = z[start:stop]
-        if not chunk.min() > -np.inf:  # NaN or -inf somewhere
-            _check_finite(chunk, "logits")
-        z_true = chunk[ar[:m], labels[start:stop]]
+        if contiguous:  # one flat take: cheaper than fancy indexing
+            np.add(offsets[:m], labels[start:stop], out=idx[:m])
+            np.take(flat[start * c : stop * c], idx[:m], out=z_true[:m], mode="clip")
+        else:
+            z_true[:m] = chunk[ar[:m], labels[start:stop]]
         d = buf[:m]
         with np.errstate(over="ignore", invalid="ignore"):  # rows redone below
-            np.subtract(chunk, z_true[:, None], out=d)
+            np.subtract(chunk, z_true[:m, None], out=d)
+            # NaN or -inf in the chunk shows in d (read from cache now); a
+            # -inf from a spread beyond the float max passes the check
+            if not d.min() > -np.inf:
+                _check_finite(chunk, "logits")
             if w_dot is not None:
                 np.matmul(d, w_dot, out=dot[:m])
             np.exp(d, out=d)
@@ -158,11 +170,10 @@ def _chunks(z, labels, w_dot):
             bad = ~(sm <= big)
             if dm is not None:
                 bad |= ~np.isfinite(dm)
-            idx = np.flatnonzero(bad)
-            sm[idx] = 1.0
+            slow = np.flatnonzero(bad)
+            sm[slow] = 1.0
             if dm is not None:
-                dm[idx] = 0.0
-            slow = idx
+                dm[slow] = 0.0
         yield slice(start, stop), sm, dm, slow
 
 
