@@ -72,7 +72,7 @@ class SoftmaxClassifier:
 
     def decision_function(self, X):
         """Logits of shape (N, C) for the samples ``X`` of shape (N, D)."""
-        X = _as_float_array(X, "X")
+        X = _as_float_array(X, "X").astype(np.float64, copy=False)
         _check_ndim(X, 2, "X")
         if X.shape[1] != self.params[0].shape[0]:
             raise ValueError(
@@ -281,7 +281,7 @@ def fit_softmax_regression(
         hidden = _check_n_classes(hidden, "hidden")
     if n_classes is not None:
         n_classes = _check_n_classes(n_classes)
-    X = _as_float_array(X, "X")
+    X = _as_float_array(X, "X").astype(np.float64, copy=False)
     _check_ndim(X, 2, "X")
     Y, n_classes = _check_targets(y, n_classes)
     _check_same_length(X, Y, ("X", "y"))

@@ -22,24 +22,17 @@ from lecture_code import (
 )
 from lecture_code.losses import focal_loss as focal_loss_from_losses
 
-RNG = np.random.default_rng(2)
-N, C = 8, 4
-LOGITS = RNG.normal(scale=3.0, size=(N, C))
-LABELS = RNG.integers(0, C, size=N)
-SOFT = RNG.dirichlet(np.ones(C), size=N)
-PROBS = sps.softmax(LOGITS, axis=1)
-WEIGHTS = RNG.uniform(0.2, 2.0, size=C)
-
-
-def central_difference(f, z, h=1e-6):
-    """Gradient of the scalar function f at z by central differences."""
-    g = np.zeros_like(z)
-    for idx in np.ndindex(z.shape):
-        zp, zm = z.copy(), z.copy()
-        zp[idx] += h
-        zm[idx] -= h
-        g[idx] = (f(zp) - f(zm)) / (2 * h)
-    return g
+from _shared import (  # noqa: E402  (tests/ is on sys.path under pytest)
+    C,
+    LABELS,
+    LOGITS,
+    N,
+    PROBS,
+    RNG,
+    SOFT,
+    WEIGHTS,
+    central_difference,
+)
 
 
 def keras_categorical_focal(y_true, y_pred, alpha, gamma):
