@@ -9,9 +9,9 @@ function's docstring,
           \\qquad L_i = \\operatorname{LSE}(z_i),
 
 shifted by the logit of the label: with :math:`d_{ic} = z_{ic} - z_{i y_i}`
-and :math:`s_i = \\sum_c e^{d_{ic}}`,
+and :math:`s_i = \\sum_c e^{d_{ic}} = 1 + t_i`,
 
-.. math:: L_i - z_{i y_i} = \\log s_i, \\qquad
+.. math:: L_i - z_{i y_i} = \\log s_i = \\operatorname{log1p}(t_i), \\qquad
           \\sum_c w_c (L_i - z_{ic}) = W \\log s_i - d_i \\cdot w,
           \\qquad W = \\sum_c w_c.
 
@@ -23,8 +23,10 @@ Why this shift (and not the row max of the textbook formula):
   constant (1e6, 1e15, 1e300); there is no threshold on the size of the
   logits and no slow path for large ones;
 * the loss cannot come out negative: the label's own term is
-  :math:`e^0 = 1` exactly, so :math:`s_i \\ge 1` and :math:`\\log s_i \\ge 0`
-  in floating point too;
+  :math:`e^0 = 1` exactly, so :math:`t_i \\ge 0` and ``log1p(t) >= 0``
+  in floating point too; and summing the *other* classes into :math:`t`
+  before adding the 1 keeps small losses accurate to a few ulps relative
+  (the textbook formula and PyTorch lose that near 0);
 * it costs one subtraction pass, against the row max (a reduction along a
   short axis, about as slow as ``exp`` in NumPy) plus a subtraction.
 
@@ -40,10 +42,11 @@ a gather of the label logits (one flat ``np.take``), one broadcast
 subtraction into a reused buffer, its ``min`` (refuses NaN and ``-inf``
 while the chunk is in cache), for label
 smoothing ``d @ w`` (BLAS), ``exp`` in place (the floor: every exact
-method evaluates it N*C times), the row sums as ``buf @ ones`` (BLAS, much
-faster than ``buf.sum(axis=1)`` on a short axis) and the logs. For 'mean'
+method evaluates it N*C times), zeros at the labels, the row sums as
+``buf @ ones`` (BLAS, much faster than ``buf.sum(axis=1)`` on a short
+axis) and the logs. For 'mean'
 and 'sum' without class weights only sums are needed: they are accumulated
-chunk by chunk in float64 and take 16x fewer logs (:func:`_sum_log`).
+chunk by chunk in float64 and take 16x fewer logs (:func:`_sum_log1p`).
 Extra memory: one chunk (and the per-sample losses for 'none' or class
 weights). The computation runs in the dtype of ``z`` (float32 or float64).
 """
@@ -79,18 +82,18 @@ def softmax_ce_labels(z, labels, alpha, w, reduction):
     only_sums = reduction != "none" and w is None
     loss = None if only_sums else np.empty(n, dtype)
     total = 0.0
-    for rows, s, dot, slow in _chunks(z, labels, w_dot):
+    for rows, t, dot, slow in _chunks(z, labels, w_dot):
         if slow is not None:  # rows recomputed with the max-shifted formula
             slow_loss = _rows_max_shifted(z[rows][slow], labels[rows][slow], alpha, w)
         if only_sums:
-            part = _sum_log(s)
+            part = _sum_log1p(t)
             if alpha > 0:
                 part -= (alpha / c) * float(np.sum(dot, dtype=np.float64))
             if slow is not None:
                 part += float(np.sum(slow_loss, dtype=np.float64))
             total += part
             continue
-        log_s = np.log(s)
+        log_s = np.log1p(t)
         part = log_s if w is None else log_s * w[labels[rows]]
         if alpha > 0:
             smooth = (alpha / c) * (total_w * log_s - dot)
@@ -120,17 +123,19 @@ def softmax_ce_labels(z, labels, alpha, w, reduction):
 def _chunks(z, labels, w_dot):
     """Walk over cache-sized chunks of rows of ``z``.
 
-    Yields ``(rows, s, dot, slow)`` per chunk: the slice of rows, the row
-    sums :math:`s` of :math:`e^{d}`, :math:`d \\cdot w` (None without label
-    smoothing) and ``None`` or the indices (within the chunk) of the rows
-    the caller must recompute; ``s`` and ``dot`` are
-    set to 1 and 0 there. The arrays are views of small buffers that the
-    next chunk overwrites.
+    Yields ``(rows, t, dot, slow)`` per chunk: the slice of rows,
+    :math:`t = s - 1 = \\sum_{c \\ne y} e^{d_c}` (summed without the label's
+    own 1, so that ``log1p(t)`` is accurate for small losses too),
+    :math:`d \\cdot w` (None without label smoothing) and ``None`` or the
+    indices (within the chunk) of the rows the caller must recompute;
+    ``t`` and ``dot`` are 0 there. The arrays are views of small buffers
+    that the next chunk overwrites.
     """
     n, c = z.shape
     dtype = z.dtype
     size = min(n, max(16, _CHUNK_ELEMENTS // c))  # >= 16 rows: no per-sample loop
     buf = np.empty((size, c), dtype)
+    buf_flat = buf.reshape(-1)
     s = np.empty(size, dtype)
     dot = None if w_dot is None else np.empty(size, dtype)
     ones = np.ones(c, dtype)
@@ -145,8 +150,8 @@ def _chunks(z, labels, w_dot):
         stop = min(start + size, n)
         m = stop - start
         chunk = z[start:stop]
+        np.add(offsets[:m], labels[start:stop], out=idx[:m])  # flat positions
         if contiguous:  # one flat take: cheaper than fancy indexing
-            np.add(offsets[:m], labels[start:stop], out=idx[:m])
             np.take(flat[start * c : stop * c], idx[:m], out=z_true[:m], mode="clip")
         else:
             z_true[:m] = chunk[ar[:m], labels[start:stop]]
@@ -160,39 +165,41 @@ def _chunks(z, labels, w_dot):
             if w_dot is not None:
                 np.matmul(d, w_dot, out=dot[:m])
             np.exp(d, out=d)
+        buf_flat[idx[:m]] = 0.0  # drop the label's own e^0 = 1 from the sum
         np.matmul(d, ones, out=s[:m])
         sm, dm = s[:m], None if dot is None else dot[:m]
         ok = sm.max() <= big  # False for inf or NaN
         if dm is not None:
-            ok = ok and bool(np.isfinite(dm.min() + dm.max()))
+            ok = ok and bool(np.isfinite(dm.min()) and np.isfinite(dm.max()))
         slow = None
         if not ok:
             bad = ~(sm <= big)
             if dm is not None:
                 bad |= ~np.isfinite(dm)
             slow = np.flatnonzero(bad)
-            sm[slow] = 1.0
+            sm[slow] = 0.0
             if dm is not None:
                 dm[slow] = 0.0
         yield slice(start, stop), sm, dm, slow
 
 
-def _sum_log(s, group=16):
-    """``sum(log(s))`` in float64, with 16x fewer logs when that is safe.
+def _sum_log1p(t, group=16):
+    """``sum(log1p(t))`` in float64, with 16x fewer logs when that is safe.
 
-    All ``s >= 1``. If the largest is at most ``2**(e / 16)`` (``e`` the
-    largest binary exponent minus a margin), a product of 16 of them cannot
-    overflow, and ``log`` of the products differs from the sum of the logs
-    only by rounding (~16 ulp per group).
+    All ``t >= 0``. If the largest ``1 + t`` is at most ``2**(e / 16)``
+    (``e`` the largest binary exponent minus a margin), a product of 16 of
+    them cannot overflow, and ``log`` of the products differs from the sum
+    of the logs only by rounding (~16 ulp per group of 16 rows: the same
+    absolute accuracy per row as the textbook formula).
     """
-    emax = np.finfo(s.dtype).maxexp - 8
-    if s.size < group or not s.max() <= 2.0 ** (emax / group):
-        return float(np.sum(np.log(s), dtype=np.float64))
-    k = (s.size // group) * group
-    head = s[:k].reshape(group, -1)  # the order of a product does not matter
+    emax = np.finfo(t.dtype).maxexp - 8
+    if t.size < group or not t.max() + 1.0 <= 2.0 ** (emax / group):
+        return float(np.sum(np.log1p(t), dtype=np.float64))
+    k = (t.size // group) * group
+    head = (t[:k] + 1.0).reshape(group, -1)  # the order of a product does not matter
     return float(
         np.sum(np.log(np.prod(head, axis=0)), dtype=np.float64)
-        + np.sum(np.log(s[k:]), dtype=np.float64)
+        + np.sum(np.log1p(t[k:]), dtype=np.float64)
     )
 
 

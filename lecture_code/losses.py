@@ -339,7 +339,7 @@ def softmax_cross_entropy(
     finite constant (to within a few ulps of the loss). For integer labels
     the formula is evaluated in cache-sized chunks by the private module
     ``lecture_code._fast_softmax_ce``, shifted by the label's logit (its
-    docstring explains why); the result is the textbook one below.
+    docstring explains why); the result is the formula above.
 
     Equivalents: PyTorch ``F.cross_entropy(logits, y_true,
     weight=class_weight, label_smoothing=alpha, reduction=...)`` (logits
@@ -437,7 +437,7 @@ def softmax_cross_entropy_grad(
     w = _check_class_weight(class_weight, n_classes, z.dtype)
     _check_finite(z, "logits")
     u = _target_coefficients(labels, targets, n_classes, alpha, w, z.dtype)
-    p = softmax(z)
+    p = np.exp(log_softmax(z))
     grad = p * u.sum(axis=1, keepdims=True) - u
     if reduction == "mean":
         if w is not None and labels is not None:

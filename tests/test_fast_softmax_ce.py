@@ -94,12 +94,31 @@ def test_large_logits_never_take_the_slow_formula(offset, monkeypatch):
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_product_of_sums_matches_sum_of_logs(dtype):
-    # _sum_log takes one log per 16 rows; compare with math.fsum of the logs
+    # _sum_log1p takes one log per 16 rows; compare with math.fsum of the logs
     import math
 
-    s = (1.0 + RNG.exponential(size=1000)).astype(dtype)
-    exact = math.fsum(np.log(s.astype(np.float64)))
-    assert _fast_softmax_ce._sum_log(s) == pytest.approx(exact, rel=20 * float(np.finfo(dtype).eps))
-    big = np.array([1.0, 1e300, 3.0] * 10)  # too large to multiply 16 of them
-    assert _fast_softmax_ce._sum_log(big) == pytest.approx(
-        math.fsum(np.log(big)), rel=1e-15)
+    t = RNG.exponential(size=1000).astype(dtype)
+    exact = math.fsum(np.log1p(t.astype(np.float64)))
+    got = _fast_softmax_ce._sum_log1p(t)
+    assert got == pytest.approx(exact, rel=20 * float(np.finfo(dtype).eps))
+    big = np.array([0.0, 1e300, 2.0] * 10)  # too large to multiply 16 of them
+    assert _fast_softmax_ce._sum_log1p(big) == pytest.approx(
+        math.fsum(np.log1p(big)), rel=1e-15)
+
+
+def test_small_losses_are_accurate_to_a_few_ulps_relative():
+    # -log softmax([0, -40])_0 = log1p(e^-40) = 4.248354255291589e-18: the
+    # textbook log(1 + e^-40) rounds to 0. The chapter's example
+    # [4, 0, -2], label 0: log1p(e^-4 + e^-6) = 0.02058113894732934 (mpmath).
+    import math
+
+    cases = [([[0.0, -40.0]], math.log1p(math.exp(-40.0))),
+             ([[4.0, 0.0, -2.0]], 0.02058113894732934),
+             ([[1e6 + 4.0, 1e6, 1e6 - 2.0]], 0.02058113894732934)]
+    for z, expected in cases:
+        for reduction in ("mean", "none"):
+            got = softmax_cross_entropy([0], z, reduction=reduction)
+            assert got == pytest.approx(expected, rel=4e-16)
+    z = np.tile([[4.0, 0.0, -2.0]], (40, 1))  # 16-row groups: the product path
+    assert softmax_cross_entropy(np.zeros(40, int), z) == pytest.approx(
+        0.02058113894732934, rel=1e-14)

@@ -11,12 +11,10 @@ import scipy.special as sps
 from sklearn.metrics import log_loss
 
 from lecture_code import (
-    binary_cross_entropy,
     binary_focal_loss,
     categorical_cross_entropy,
     focal_loss,
     sigmoid_focal_loss,
-    softmax_cross_entropy,
     softmax_focal_loss,
     softmax_focal_loss_grad,
 )

@@ -26,7 +26,6 @@ from lecture_code import (
     softmax_cross_entropy_grad,
     softmax_hessian,
 )
-from lecture_code import _fast_softmax_ce
 
 from _shared import (  # noqa: E402  (tests/ is on sys.path under pytest)
     C,
