@@ -331,14 +331,8 @@ def _check_label_vector(labels, name):
 
 
 def _check_n_classes(n_classes, name="n_classes"):
-    """Return ``n_classes`` as a positive ``int`` or raise ``ValueError``."""
-    if isinstance(n_classes, bool) or not isinstance(
-        n_classes, (numbers.Integral, np.integer)
-    ):
-        raise TypeError(f"{name} must be a positive integer; got {n_classes!r}")
-    if n_classes < 1:
-        raise ValueError(f"{name} must be a positive integer; got {int(n_classes)}")
-    return int(n_classes)
+    """Return ``n_classes`` as a positive ``int`` (see :func:`_check_positive_int`)."""
+    return _check_positive_int(n_classes, name)
 
 
 def _check_same_shape(a, b, names):
@@ -427,6 +421,29 @@ def _check_positive_int(value, name):
     if value < 1:
         raise ValueError(f"{name} must be a positive integer; got {int(value)}")
     return int(value)
+
+
+def _check_label_groups(groups, name="child_label_groups"):
+    """A non-empty sequence of non-empty 1-D integer label arrays (int64)."""
+    if isinstance(groups, (str, bytes)) or not hasattr(groups, "__len__"):
+        raise TypeError(
+            f"{name} must be a sequence of label arrays; got {type(groups).__name__}"
+        )
+    if len(groups) == 0:
+        raise ValueError(f"{name} must contain at least one group")
+    return [_check_label_vector(g, f"{name}[{k}]") for k, g in enumerate(groups)]
+
+
+def _check_support(support, n):
+    """``n`` strictly increasing finite positions of histogram bins."""
+    x = _as_float_array(support, "support")
+    if x.shape != (n,):
+        raise ValueError(
+            f"support must have one position per class ({n}); got shape {x.shape}"
+        )
+    if np.any(np.diff(x) <= 0):
+        raise ValueError("support must be strictly increasing")
+    return x
 
 
 def _check_base(base):

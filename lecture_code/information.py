@@ -22,13 +22,14 @@ import numpy as np
 from scipy.special import rel_entr, xlogy
 
 from ._validation import (
-    _as_float_array,
     _check_axis,
     _check_base,
     _check_eps,
+    _check_label_groups,
     _check_label_vector,
     _check_pair,
     _check_probabilities,
+    _check_support,
     _to_output,
 )
 
@@ -464,16 +465,9 @@ def wasserstein_1d(p, q, support=None, *, axis=-1):
     axis = _check_axis(p, axis, "p")
     n = p.shape[axis]
     if support is None:
-        gaps = np.ones(n - 1)
+        gaps = np.ones(n - 1, p.dtype)
     else:
-        x = _as_float_array(support, "support")
-        if x.shape != (n,):
-            raise ValueError(
-                f"support must have one position per class ({n}); got shape {x.shape}"
-            )
-        gaps = np.diff(x)
-        if np.any(gaps <= 0):
-            raise ValueError("support must be strictly increasing")
+        gaps = np.diff(_check_support(support, n))
     cdf_gap = np.abs(np.cumsum(np.moveaxis(p - q, axis, -1), axis=-1)[..., :-1])
     return _to_output(cdf_gap @ gaps)
 
@@ -528,19 +522,7 @@ def information_gain(parent_labels, child_label_groups, *, base=None):
     Introduced in chapter "Entropy".
     """
     parent = _check_label_vector(parent_labels, "parent_labels")
-    if isinstance(child_label_groups, (str, bytes)) or not hasattr(
-        child_label_groups, "__len__"
-    ):
-        raise TypeError(
-            "child_label_groups must be a sequence of label arrays; "
-            f"got {type(child_label_groups).__name__}"
-        )
-    if len(child_label_groups) == 0:
-        raise ValueError("child_label_groups must contain at least one group")
-    children = [
-        _check_label_vector(group, f"child_label_groups[{k}]")
-        for k, group in enumerate(child_label_groups)
-    ]
+    children = _check_label_groups(child_label_groups)
     n_classes = int(max(parent.max(), max(c.max() for c in children))) + 1
     parent_counts = np.bincount(parent, minlength=n_classes)
     child_counts = np.stack([np.bincount(c, minlength=n_classes) for c in children])
