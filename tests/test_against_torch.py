@@ -1,5 +1,6 @@
-"""Agreement with PyTorch (float64, and float32 where noted): cross-entropy with every option, its
-autograd gradient, binary cross-entropy and torchvision's sigmoid focal loss.
+"""Agreement with PyTorch (float64; float32 where noted): cross-entropy with
+every option, its autograd gradient, binary cross-entropy and torchvision's
+sigmoid focal loss.
 
 CI installs torch; without it this file alone is skipped.
 """
