@@ -335,6 +335,28 @@ def _check_n_classes(n_classes, name="n_classes"):
     return _check_positive_int(n_classes, name)
 
 
+def _check_targets(y, n_classes):
+    """Training targets: labels (N,) or probability rows (N, C), C >= 2.
+
+    Returns the checked targets and C (``max(y) + 1`` for labels unless
+    ``n_classes`` is given).
+    """
+    y_arr = np.asarray(y)
+    if y_arr.ndim == 2:
+        Y = _check_probabilities(y_arr, "y", axis=1)
+        if n_classes is not None and Y.shape[1] != n_classes:
+            raise ValueError(f"y has {Y.shape[1]} columns but n_classes is {n_classes}")
+        n_classes = Y.shape[1]
+    else:
+        Y = _check_labels(y_arr, "y", n_classes)
+        _check_ndim(Y, 1, "y")
+        if n_classes is None:
+            n_classes = int(Y.max()) + 1 if Y.size else 1
+    if n_classes < 2:
+        raise ValueError(f"y must have at least 2 classes; got {n_classes}")
+    return Y, n_classes
+
+
 def _check_same_shape(a, b, names):
     """Raise ``ValueError`` unless arrays ``a`` and ``b`` have the same shape.
 
