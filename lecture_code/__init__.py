@@ -5,12 +5,15 @@ Every chapter imports from here, for example::
     from lecture_code import entropy, cross_entropy
 
 The modules follow the book: activations (``activations``), information
-theory (``information``), targets (``targets``), losses (``losses``), the
-decision-tree and Hessian helpers (``analysis``), training and calibration
-(``training``, ``calibration``), data (``data``) and the book's figure style
-(``plotting``). Input checks live in one place, ``_validation``. ``colab`` helps the homework's
-self-checks run on Google Colab. The instructors' tooling (assign, grade,
-release) is not here: it is the separate package ``course``.
+theory and the information gain of a split (``information``), targets
+(``targets``), losses with the softmax gradient and Hessian (``losses``),
+focal losses (``focal``), training and calibration (``training``,
+``calibration``), data (``data``) and the book's figure style
+(``plotting``). Input checks and the dtype policy live in one place,
+``_validation``; the fast path of softmax cross-entropy is the private
+module ``_fast_softmax_ce``. ``colab`` lets the homework's self-checks run
+on Google Colab. The instructors' tooling (assign, grade, release) is not
+here: it is the separate package ``course``.
 """
 
 # --- activations (chapters "Loss functions" and "Cross-entropy") -----------
@@ -21,6 +24,7 @@ from .information import (
     cross_entropy,
     entropy,
     hellinger,
+    information_gain,
     js_divergence,
     kl_divergence,
     surprise,
@@ -29,22 +33,24 @@ from .information import (
 )
 # --- targets (chapters "Cross-entropy" and "Label smoothing") -------------
 from .targets import one_hot, smooth_labels
-# --- losses (chapters "Loss functions" to "Focal loss") -------------------
+# --- losses (chapters "Loss functions" and "Cross-entropy") ---------------
 from .losses import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
-    binary_focal_loss,
     categorical_cross_entropy,
-    focal_loss,
     mse_loss,
-    sigmoid_focal_loss,
     softmax_cross_entropy,
     softmax_cross_entropy_grad,
+    softmax_hessian,
+)
+# --- focal losses (chapter "Focal loss") -----------------------------------
+from .focal import (
+    binary_focal_loss,
+    focal_loss,
+    sigmoid_focal_loss,
     softmax_focal_loss,
     softmax_focal_loss_grad,
 )
-# --- analysis (chapters "Entropy", "Cross-entropy") ---
-from .analysis import information_gain, softmax_hessian
 # --- training and calibration (chapters "Label smoothing", "Focal loss") --
 from .calibration import ReliabilityCurve, expected_calibration_error, reliability_curve
 from .training import SoftmaxClassifier, fit_softmax_regression

@@ -2,8 +2,8 @@
 
 Each public function checks its input here *before* computing, so that bad
 input fails with a message that names the argument and the problem instead of
-producing a silent NaN. All helpers are private (leading underscore) but
-documented, because every module of the package imports them.
+producing a silent NaN or a wrong number. All helpers are private (leading
+underscore) but documented, because every module of the package imports them.
 
 Conventions
 -----------
@@ -11,9 +11,39 @@ Conventions
 * Helpers that convert return a new (or the same) NumPy array; helpers called
   ``_check_*`` return the checked value (converted where that is useful).
 * Numeric problems raise :class:`ValueError`; input that is not numeric at
-  all (strings, objects) raises :class:`TypeError`.
-* The tolerance for "sums to 1" is :data:`PROB_ATOL` (``1e-6``) on the sum of
-  each distribution, i.e. relative to a total of 1.
+  all (strings, objects) raises :class:`TypeError`. Messages name the
+  argument and the offending value or shape.
+
+Dtype policy
+------------
+The package computes in the floating dtype of its input, so float32 data
+stays float32 (as in PyTorch) and float64 stays float64 (as in SciPy):
+
+=======================================  =================================
+input                                    computed in (and returned as)
+=======================================  =================================
+float64 array                            float64, no copy
+float32 array                            float32, no copy
+float16 array                            float32 (a copy; NumPy has no
+                                         fast float16 maths)
+integers, booleans, lists, scalars       float64 (a copy)
+longdouble                               float64 (a copy)
+=======================================  =================================
+
+* Two array arguments of different dtypes are combined by NumPy's promotion
+  rules (float32 with float64 gives float64).
+* ``reduction='mean'`` and ``'sum'`` return a Python ``float``; ``'none'`` and
+  elementwise functions return an array of the computing dtype. Sums over a
+  float32 batch are accumulated in float64.
+* Inputs are never modified in place. A copy is made only to convert the
+  dtype (see the table), never just to make an array contiguous: strided
+  and transposed views are read as they are.
+* Tolerances scale with the precision of the *input*: each distribution must
+  sum to 1 within ``max(PROB_ATOL, C * finfo(dtype).eps)`` for ``C`` classes,
+  i.e. 1e-6 for float64, about ``C * 1.2e-7`` for float32 and ``C * 9.8e-4``
+  for float16 (a float16 softmax row is accepted).
+* Results in float32 agree with float64 ones to float32 precision (a few
+  times ``1.2e-7``, relative); the tests check this for every loss.
 
 Examples
 --------
@@ -25,6 +55,8 @@ ValueError: reduction must be 'mean', 'sum' or 'none'; got 'avg'
 Traceback (most recent call last):
 ...
 ValueError: labels must be integers in [0, 9]; got 12
+>>> _check_probabilities(np.float16([0.1, 0.2, 0.7]), "p").dtype
+dtype('float32')
 """
 
 import numbers
@@ -33,8 +65,9 @@ import numpy as np
 
 __all__ = []  # nothing public: helpers only
 
-#: Absolute tolerance on the sum of each probability distribution (the sum
-#: is compared with 1, so this is also a relative tolerance).
+#: Smallest tolerance on the sum of each probability distribution (the sum is
+#: compared with 1, so this is also a relative tolerance). Low-precision
+#: inputs get a larger one: see :func:`_sum_tolerance`.
 PROB_ATOL = 1e-6
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -49,8 +82,15 @@ def _fmt(value):
     return repr(value)
 
 
+def _float_dtype(dtype):
+    """The dtype :mod:`lecture_code` computes in for input of ``dtype``."""
+    if dtype == np.float32 or dtype == np.float16:
+        return np.dtype(np.float32)
+    return np.dtype(np.float64)
+
+
 def _as_float_array(x, name, *, finite=True):
-    """Convert ``x`` to a float64 array and (by default) check it is finite.
+    """Convert ``x`` to a float array (see the dtype policy above).
 
     Parameters
     ----------
@@ -63,8 +103,8 @@ def _as_float_array(x, name, *, finite=True):
 
     Returns
     -------
-    ndarray of float64
-        ``x`` itself when it already is a float64 array (no copy).
+    ndarray of float32 or float64
+        ``x`` itself when it already is a float32 or float64 array (no copy).
 
     Raises
     ------
@@ -73,7 +113,7 @@ def _as_float_array(x, name, *, finite=True):
     ValueError
         If ``finite`` and ``x`` contains NaN or infinity.
     """
-    if isinstance(x, np.ndarray) and x.dtype == np.float64:
+    if isinstance(x, np.ndarray) and x.dtype in (np.float64, np.float32):
         arr = x
     else:
         probe = np.asarray(x)
@@ -81,7 +121,7 @@ def _as_float_array(x, name, *, finite=True):
             raise TypeError(
                 f"{name} must be an array of real numbers; got dtype {probe.dtype}"
             )
-        arr = probe.astype(np.float64, copy=False)
+        arr = probe.astype(_float_dtype(probe.dtype), copy=False)
     if finite:
         _check_finite(arr, name)
     return arr
@@ -105,8 +145,20 @@ def _check_finite(arr, name):
     return arr
 
 
-def _check_probabilities(p, name, *, axis=-1, sum_to_one=True, atol=PROB_ATOL):
-    """Convert ``p`` to float64 and check it holds probabilities.
+def _sum_tolerance(dtype, n_classes):
+    """Tolerance on ``|sum - 1|`` for ``n_classes`` numbers of ``dtype``.
+
+    Each of the ``C`` entries carries a rounding error of up to half an ulp,
+    and so does every partial sum, so a correctly rounded distribution sums
+    to 1 within about ``C * eps``. The tolerance is never below
+    :data:`PROB_ATOL`.
+    """
+    eps = np.finfo(dtype).eps if np.dtype(dtype).kind == "f" else 0.0
+    return max(PROB_ATOL, float(n_classes) * float(eps))
+
+
+def _check_probabilities(p, name, *, axis=-1, sum_to_one=True, atol=None):
+    """Convert ``p`` to a float array and check it holds probabilities.
 
     Parameters
     ----------
@@ -117,20 +169,35 @@ def _check_probabilities(p, name, *, axis=-1, sum_to_one=True, atol=PROB_ATOL):
     axis : int, default -1
         Axis along which each distribution lies (used if ``sum_to_one``).
     sum_to_one : bool, default True
-        If True, each slice along ``axis`` must sum to 1 within ``atol``.
-    atol : float, default :data:`PROB_ATOL` (1e-6)
-        Tolerance on ``|sum - 1|`` for every distribution.
+        If True, each slice along ``axis`` must sum to 1 within ``atol`` and
+        the class axis must not be empty.
+    atol : float, optional
+        Tolerance on ``|sum - 1|``; default :func:`_sum_tolerance` of the
+        input's dtype (1e-6 for float64).
 
     Returns
     -------
-    ndarray of float64
+    ndarray of float32 or float64
 
     Raises
     ------
     ValueError
-        For NaN/inf, values outside [0, 1], or sums away from 1.
+        For NaN/inf, values outside [0, 1], an empty class axis, or sums
+        away from 1.
     """
+    in_dtype = np.asarray(p).dtype if not isinstance(p, np.ndarray) else p.dtype
     arr = _as_float_array(p, name)
+    if sum_to_one:
+        if arr.ndim == 0:
+            raise ValueError(
+                f"{name} must be a distribution (at least 1-D) along axis {axis}"
+            )
+        _check_axis(arr, axis, name)
+        if arr.shape[axis] == 0:
+            raise ValueError(
+                f"{name} must have at least one class along axis {axis}; "
+                f"got shape {arr.shape}"
+            )
     if arr.size == 0:
         return arr
     lo, hi = arr.min(), arr.max()
@@ -143,17 +210,14 @@ def _check_probabilities(p, name, *, axis=-1, sum_to_one=True, atol=PROB_ATOL):
             f"{name} must contain probabilities in [0, 1]; got max {_fmt(hi)}"
         )
     if sum_to_one:
-        if arr.ndim == 0:
+        if atol is None:
+            atol = _sum_tolerance(in_dtype, arr.shape[axis])
+        sums = arr.sum(axis=axis, dtype=np.float64)
+        dev = np.abs(sums - 1.0)
+        if np.max(dev) > atol:
+            bad = np.ravel(sums)[np.argmax(np.ravel(dev))]
             raise ValueError(
-                f"{name} must be a distribution (at least 1-D) along axis {axis}"
-            )
-        _check_axis(arr, axis, name)
-        sums = arr.sum(axis=axis)
-        worst = np.max(np.abs(sums - 1.0))
-        if worst > atol:
-            bad = np.ravel(sums)[np.argmax(np.ravel(np.abs(sums - 1.0)))]
-            raise ValueError(
-                f"{name} must sum to 1 along axis {axis} (tolerance {atol:g}); "
+                f"{name} must sum to 1 along axis {axis} (tolerance {atol:.2g}); "
                 f"got a sum of {_fmt(bad)}"
             )
     return arr
@@ -170,19 +234,50 @@ def _check_axis(arr, axis, name):
     return int(axis)
 
 
+def _check_pair(p, q, axis, names=("p", "q")):
+    """Two distributions with the same classes, broadcast over the batch axes.
+
+    The class axis is never broadcast: ``p`` and ``q`` must have the same
+    number of classes along ``axis``, and (when their numbers of dimensions
+    differ) the class axis must sit at the same position counted from the
+    end. The other axes broadcast, so one target ``p`` of shape ``(C,)`` can
+    be compared with a batch ``q`` of shape ``(N, C)``.
+
+    Returns the two broadcast arrays (read-only views).
+    """
+    a = _check_probabilities(p, names[0], axis=axis)
+    b = _check_probabilities(q, names[1], axis=axis)
+    axis = int(axis)
+    from_end_a = a.ndim - (axis % a.ndim)
+    from_end_b = b.ndim - (axis % b.ndim)
+    if from_end_a != from_end_b or a.shape[axis] != b.shape[axis]:
+        raise ValueError(
+            f"{names[0]} and {names[1]} must have the same number of classes "
+            f"along axis {axis} (it is never broadcast); got shapes "
+            f"{a.shape} and {b.shape}"
+        )
+    try:
+        return np.broadcast_arrays(a, b)
+    except ValueError:
+        raise ValueError(
+            f"{names[0]} and {names[1]} must have the same shape or shapes that "
+            f"broadcast together; got {a.shape} and {b.shape}"
+        ) from None
+
+
 def _check_labels(labels, name, n_classes=None):
     """Convert integer class labels to an int64 array and check their range.
 
     Parameters
     ----------
     labels : array_like
-        Integer labels. Floats are accepted only if they are whole numbers
-        (``[0., 2.]``); booleans are rejected.
+        Integer labels of any integer dtype (uint64 too). Floats are accepted
+        only if they are whole numbers (``[0., 2.]``); booleans are rejected.
     name : str
         Argument name used in error messages.
     n_classes : int, optional
         If given, labels must lie in ``[0, n_classes - 1]``; otherwise they
-        must be non-negative.
+        must be non-negative and below ``2**63``.
 
     Returns
     -------
@@ -193,43 +288,73 @@ def _check_labels(labels, name, n_classes=None):
     TypeError
         If ``labels`` is not numeric or is boolean.
     ValueError
-        For non-integer values, NaN, negative labels or labels ``>= n_classes``.
+        For non-integer values, NaN, negative labels or labels ``>= n_classes``
+        (the range is checked before the cast to int64, so a huge label is
+        reported as itself, never wrapped around or with a NumPy warning).
     """
     arr = np.asarray(labels)
     if arr.dtype.kind == "b" or arr.dtype.kind not in "iuf":
         raise TypeError(f"{name} must be integers; got dtype {arr.dtype}")
+    if arr.size == 0:
+        return arr.astype(np.int64)
     if arr.dtype.kind == "f":
-        if arr.size and not np.all(np.isfinite(arr)):
+        if not np.all(np.isfinite(arr)):
             raise ValueError(f"{name} must be integers; got a NaN or infinite value")
         frac = arr != np.round(arr)
         if np.any(frac):
             raise ValueError(f"{name} must be integers; got {_fmt(arr[frac][0])}")
-    arr = arr.astype(np.int64, copy=False)
-    if arr.size == 0:
-        return arr
-    lo, hi = arr.min(), arr.max()
+    lo, hi = arr.min(), arr.max()  # in the input's own dtype: no wrap-around
     if n_classes is None:
         if lo < 0:
             raise ValueError(f"{name} must be non-negative integers; got {_fmt(lo)}")
-        return arr
+        if hi >= 2**63:
+            raise ValueError(
+                f"{name} must be integers below 2**63; got {_fmt(hi)}"
+            )
+        return arr.astype(np.int64, copy=False)
     n_classes = _check_n_classes(n_classes)
     if lo < 0 or hi >= n_classes:
         bad = lo if lo < 0 else hi
         raise ValueError(
             f"{name} must be integers in [0, {n_classes - 1}]; got {_fmt(bad)}"
         )
+    return arr.astype(np.int64, copy=False)
+
+
+def _check_label_vector(labels, name):
+    """A non-empty 1-D array of non-negative integer labels (int64)."""
+    arr = _check_labels(labels, name)
+    _check_ndim(arr, 1, name)
+    if arr.size == 0:
+        raise ValueError(f"{name} must not be empty")
     return arr
 
 
 def _check_n_classes(n_classes, name="n_classes"):
-    """Return ``n_classes`` as a positive ``int`` or raise ``ValueError``."""
-    if isinstance(n_classes, bool) or not isinstance(
-        n_classes, (numbers.Integral, np.integer)
-    ):
-        raise TypeError(f"{name} must be a positive integer; got {n_classes!r}")
-    if n_classes < 1:
-        raise ValueError(f"{name} must be a positive integer; got {int(n_classes)}")
-    return int(n_classes)
+    """Return ``n_classes`` as a positive ``int`` (see :func:`_check_positive_int`)."""
+    return _check_positive_int(n_classes, name)
+
+
+def _check_targets(y, n_classes):
+    """Training targets: labels (N,) or probability rows (N, C), C >= 2.
+
+    Returns the checked targets and C (``max(y) + 1`` for labels unless
+    ``n_classes`` is given).
+    """
+    y_arr = np.asarray(y)
+    if y_arr.ndim == 2:
+        Y = _check_probabilities(y_arr, "y", axis=1)
+        if n_classes is not None and Y.shape[1] != n_classes:
+            raise ValueError(f"y has {Y.shape[1]} columns but n_classes is {n_classes}")
+        n_classes = Y.shape[1]
+    else:
+        Y = _check_labels(y_arr, "y", n_classes)
+        _check_ndim(Y, 1, "y")
+        if n_classes is None:
+            n_classes = int(Y.max()) + 1 if Y.size else 1
+    if n_classes < 2:
+        raise ValueError(f"y must have at least 2 classes; got {n_classes}")
+    return Y, n_classes
 
 
 def _check_same_shape(a, b, names):
@@ -275,13 +400,21 @@ def _check_reduction(reduction):
 def _check_unit_interval(value, name):
     """Check that a scalar or array ``value`` lies in [0, 1]; return float(s).
 
-    Returns a Python ``float`` for scalars and a float64 array otherwise.
+    Returns a Python ``float`` for scalars and a float array otherwise.
     """
     arr = _as_float_array(value, name, finite=False)
     if arr.size and (np.any(np.isnan(arr)) or arr.min() < 0 or arr.max() > 1):
         bad = arr[~((arr >= 0) & (arr <= 1))].ravel()[0]
         raise ValueError(f"{name} must be in [0, 1]; got {_fmt(bad)}")
     return float(arr) if arr.ndim == 0 else arr
+
+
+def _check_scalar_unit_interval(value, name):
+    """A scalar in [0, 1] (label smoothing, a smoothing ``alpha``), as a float."""
+    a = _check_unit_interval(value, name)
+    if np.ndim(a) != 0:
+        raise ValueError(f"{name} must be a scalar; got shape {np.shape(a)}")
+    return a
 
 
 def _check_nonnegative(value, name):
@@ -303,6 +436,38 @@ def _check_positive(value, name):
     return v
 
 
+def _check_positive_int(value, name):
+    """A positive integer (not a bool), as an ``int``."""
+    if isinstance(value, bool) or not isinstance(value, (numbers.Integral, np.integer)):
+        raise TypeError(f"{name} must be a positive integer; got {value!r}")
+    if value < 1:
+        raise ValueError(f"{name} must be a positive integer; got {int(value)}")
+    return int(value)
+
+
+def _check_label_groups(groups, name="child_label_groups"):
+    """A non-empty sequence of non-empty 1-D integer label arrays (int64)."""
+    if isinstance(groups, (str, bytes)) or not hasattr(groups, "__len__"):
+        raise TypeError(
+            f"{name} must be a sequence of label arrays; got {type(groups).__name__}"
+        )
+    if len(groups) == 0:
+        raise ValueError(f"{name} must contain at least one group")
+    return [_check_label_vector(g, f"{name}[{k}]") for k, g in enumerate(groups)]
+
+
+def _check_support(support, n):
+    """``n`` strictly increasing finite positions of histogram bins."""
+    x = _as_float_array(support, "support")
+    if x.shape != (n,):
+        raise ValueError(
+            f"support must have one position per class ({n}); got shape {x.shape}"
+        )
+    if np.any(np.diff(x) <= 0):
+        raise ValueError("support must be strictly increasing")
+    return x
+
+
 def _check_base(base):
     """Check a logarithm base (``None`` for nats, else a positive number != 1).
 
@@ -317,11 +482,115 @@ def _check_base(base):
 
 
 def _check_eps(eps, name="eps"):
-    """Check a clipping constant: a float in [0, 0.5); return it as a float."""
+    """Check a clipping constant in [0, 0.5); ``None`` means 0 (no clip)."""
+    if eps is None:
+        return 0.0
     v = _check_nonnegative(eps, name)
     if v >= 0.5:
         raise ValueError(f"{name} must be in [0, 0.5); got {_fmt(v)}")
     return v
+
+
+def _check_class_weight(class_weight, n_classes, dtype=None, name="class_weight"):
+    """``None`` or a float array of ``n_classes`` finite non-negative weights.
+
+    Returned in ``dtype`` (the dtype of the predictions) if given, so that
+    weights passed as a list do not turn a float32 loss into float64.
+    """
+    if class_weight is None:
+        return None
+    w = _as_float_array(class_weight, name)
+    if dtype is not None:
+        w = w.astype(dtype, copy=False)
+    if w.shape != (n_classes,):
+        raise ValueError(
+            f"{name} must have one weight per class ({n_classes}); got shape {w.shape}"
+        )
+    if w.min() < 0:
+        raise ValueError(f"{name} must be non-negative; got {_fmt(w.min())}")
+    return w
+
+
+def _check_alpha(alpha, n_classes):
+    """Focal ``alpha``: ``None``, a scalar in [0, 1], or one per class."""
+    if alpha is None:
+        return None
+    a = _check_unit_interval(alpha, "alpha")
+    if np.ndim(a) != 0 and np.shape(a) != (n_classes,):
+        raise ValueError(
+            f"alpha must be a scalar or have one weight per class ({n_classes}); "
+            f"got shape {np.shape(a)}"
+        )
+    return a
+
+
+def _check_binary_alpha(alpha):
+    """Binary focal ``alpha``: ``None`` or a scalar in [0, 1]."""
+    if alpha is None:
+        return None
+    a = _check_unit_interval(alpha, "alpha")
+    if np.ndim(a) != 0:
+        raise ValueError(f"alpha must be a scalar or None; got shape {np.shape(a)}")
+    return a
+
+
+def _check_categorical(y_true, pred, pred_name, *, pred_is_prob):
+    """Validate targets and predictions of a categorical loss.
+
+    ``pred`` must be ``(N, C)`` (or ``(C,)`` for a single sample, promoted to
+    ``(1, C)``) with at least one sample and one class. ``y_true`` is either
+    integer labels ``(N,)`` (a scalar for a single sample) or probability
+    rows of the same shape as ``pred``.
+
+    Returns ``(labels, targets, pred, single)``: exactly one of ``labels``
+    (int64, shape ``(N,)``) and ``targets`` (float, ``(N, C)``) is not None.
+    Logits are *not* checked for finiteness here (the callers do it; the
+    fast path of ``softmax_cross_entropy`` without an extra pass).
+
+    A call in PyTorch's order, ``f(logits, labels)``, is recognised (2-D
+    float ``y_true``, 1-D integer ``pred`` of the same length) and refused
+    with a message that says so.
+    """
+    y = np.asarray(y_true)
+    p_probe = np.asarray(pred)
+    if (
+        y.ndim == 2
+        and p_probe.ndim == 1
+        and p_probe.dtype.kind in "iu"
+        and y.shape[0] == p_probe.shape[0]
+    ):
+        raise ValueError(
+            f"y_true has shape {y.shape} and {pred_name} is 1-D integer of "
+            f"shape {p_probe.shape}: the arguments look swapped; lecture_code "
+            f"takes (y_true, {pred_name}) as scikit-learn and Keras do, "
+            "PyTorch takes (input, target)"
+        )
+    if pred_is_prob:
+        pred = _check_probabilities(pred, pred_name, axis=-1)
+    else:
+        pred = _as_float_array(pred, pred_name, finite=False)
+    _check_ndim(pred, (1, 2), pred_name)
+    single = pred.ndim == 1
+    if single:
+        pred, y = pred[None, :], y[None, ...]
+    if pred.size == 0:
+        raise ValueError(
+            f"{pred_name} must contain at least one sample and one class; "
+            f"got shape {pred.shape}"
+        )
+    n_classes = pred.shape[1]
+    if y.ndim == 1:
+        labels = _check_labels(y, "y_true", n_classes)
+        _check_same_length(labels, pred, ("y_true", pred_name))
+        return labels, None, pred, single
+    if y.ndim == 2:
+        targets = _check_probabilities(y, "y_true", axis=-1)
+        _check_same_shape(targets, pred, ("y_true", pred_name))
+        return None, targets, pred, single
+    raise ValueError(
+        "y_true must be integer labels of shape (N,) or probability rows of "
+        f"shape (N, C); got shape {np.shape(y_true)}"
+    )
 
 
 def _to_output(values):
@@ -346,7 +615,8 @@ def _reduce(values, reduction, weights=None):
     Returns
     -------
     float or ndarray
-        A Python float for ``'mean'`` and ``'sum'``; the array for ``'none'``.
+        A Python float for ``'mean'`` and ``'sum'`` (accumulated in float64);
+        the array for ``'none'``.
 
     Raises
     ------
@@ -359,8 +629,9 @@ def _reduce(values, reduction, weights=None):
     if reduction == "mean" and np.size(values) == 0:
         raise ValueError("reduction='mean' of an empty input is undefined")
     with np.errstate(over="ignore"):  # a sum beyond 1.8e308 is honestly inf
+        total = float(np.sum(values, dtype=np.float64))
         if reduction == "sum":
-            return float(np.sum(values))
+            return total
         if weights is not None:
-            return float(np.sum(values) / np.sum(weights))
-        return float(np.mean(values))
+            return total / float(np.sum(weights, dtype=np.float64))
+        return total / np.size(values)

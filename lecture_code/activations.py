@@ -46,6 +46,9 @@ def sigmoid(z):
     >>> sigmoid([-1e4, 1e4])  # no overflow warning
     array([0., 1.])
 
+    Equivalents: ``scipy.special.expit``, ``torch.sigmoid``,
+    ``keras.activations.sigmoid``.
+
     Introduced in chapter "Loss functions".
     """
     z = _as_float_array(z, "z")
@@ -83,6 +86,10 @@ def logsumexp(z, *, axis=-1):
     0.693147
     >>> logsumexp([1000.0, 1000.0])  # 1000 + log 2, no overflow
     1000.6931471805599
+
+    Equivalents: ``scipy.special.logsumexp`` (its default ``axis=None``
+    reduces the whole array; ours is the last axis), ``torch.logsumexp(z,
+    dim=-1)``.
 
     Introduced in chapter "Cross-entropy".
     """
@@ -123,6 +130,10 @@ def log_softmax(z, *, axis=-1):
     array([-2.4076, -1.4076, -0.4076])
     >>> log_softmax([0.0, -1e4])  # exact, where log(softmax) would give -inf
     array([     0., -10000.])
+
+    Equivalents: ``scipy.special.log_softmax`` (default ``axis=None``: the
+    whole array; ours ``-1``), ``F.log_softmax(z, dim=-1)``,
+    ``keras.ops.log_softmax``.
 
     Introduced in chapter "Cross-entropy".
     """
@@ -165,6 +176,9 @@ def softmax(z, *, axis=-1):
     array([0.09  , 0.2447, 0.6652])
     >>> softmax([1e4, 0.0])
     array([1., 0.])
+
+    Equivalents: ``scipy.special.softmax`` (default ``axis=None``: the whole
+    array; ours ``-1``), ``F.softmax(z, dim=-1)``, ``keras.activations.softmax``.
 
     Introduced in chapter "Cross-entropy".
     """

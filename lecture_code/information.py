@@ -7,17 +7,29 @@ batch of distributions and the result is one number per row. Logs are natural
 (nats) unless ``base`` is given (``base=2`` for bits). The convention
 :math:`0 \\log 0 = 0` holds everywhere, and no function warns on
 probabilities of exactly 0 or 1.
+
+Two distributions ``p`` and ``q`` must have the same number of classes along
+``axis``; the class axis is never broadcast (``kl_divergence([0.2, 0.3,
+0.5], [1.0])`` is an error, where SciPy would normalise ``[1.0]``). The
+other axes broadcast, so one target can be compared with a batch.
+
+Differences from SciPy's ``scipy.stats.entropy``: our default is the *last*
+axis (``axis=-1``, one distribution per row) where SciPy's is ``axis=0``, and
+we refuse inputs that do not sum to 1 where SciPy silently normalises them.
 """
 
 import numpy as np
 from scipy.special import rel_entr, xlogy
 
 from ._validation import (
-    _as_float_array,
     _check_axis,
     _check_base,
     _check_eps,
+    _check_label_groups,
+    _check_label_vector,
+    _check_pair,
     _check_probabilities,
+    _check_support,
     _to_output,
 )
 
@@ -31,25 +43,8 @@ __all__ = [
     "hellinger",
     "bhattacharyya",
     "wasserstein_1d",
+    "information_gain",
 ]
-
-
-def _pair(p, q, axis):
-    """Validate two distributions along ``axis`` and broadcast them together.
-
-    Broadcasting lets one target be compared with a batch of predictions,
-    ``cross_entropy([0.1, 0.7, 0.2], Q)`` with ``Q`` of shape (N, 3), as
-    ``scipy.stats.entropy`` allows.
-    """
-    p = _check_probabilities(p, "p", axis=axis)
-    q = _check_probabilities(q, "q", axis=axis)
-    try:
-        return np.broadcast_arrays(p, q)
-    except ValueError:
-        raise ValueError(
-            "p and q must have the same shape or shapes that broadcast together; "
-            f"got {p.shape} and {q.shape}"
-        ) from None
 
 
 def surprise(p, *, base=None):
@@ -83,12 +78,14 @@ def surprise(p, *, base=None):
     >>> surprise([1.0, 0.0])
     array([ 0., inf])
 
+    Equivalents: ``-scipy.special.xlogy(1, p)``; PyTorch ``-torch.log(p)``.
+
     Introduced in chapter "Surprise".
     """
     scale = _check_base(base)
     p = _check_probabilities(p, "p", sum_to_one=False)
-    # -xlogy(1, p) is -log(p) with log(0) = -inf and no divide-by-zero warning.
-    out = -xlogy(1.0, p) * scale
+    with np.errstate(divide="ignore"):  # log(0) = -inf is the right answer
+        out = -np.log(p) * scale
     return _to_output(out + 0.0)  # + 0.0 turns -0.0 into 0.0
 
 
@@ -126,6 +123,10 @@ def entropy(p, *, base=None, axis=-1):
     >>> entropy([1.0, 0.0, 0.0])  # certainty: no surprise at all
     0.0
 
+    Equivalents: ``scipy.stats.entropy(p, base=base, axis=axis)`` (SciPy's
+    default axis is 0, ours -1; SciPy normalises ``p``, we check it);
+    PyTorch ``torch.distributions.Categorical(probs=p).entropy()``.
+
     Introduced in chapter "Entropy".
     """
     scale = _check_base(base)
@@ -140,20 +141,28 @@ def cross_entropy(p, q, *, eps=1e-15, base=None, axis=-1):
     .. math:: H(p, q) = -\sum_i p_i \log \operatorname{clip}(q_i, \varepsilon, 1)
               \qquad (0 \log 0 = 0)
 
-    The clip keeps the loss finite when the prediction gives probability 0
-    to an event that happens (the value then is about
-    :math:`p_i \cdot 34.5` nats for ``eps=1e-15``). ``eps=0`` gives the
-    exact value, ``inf`` where :math:`q_i = 0 < p_i`, without a warning.
+    What ``eps`` does: it replaces every :math:`q_i < \varepsilon` by
+    :math:`\varepsilon` before the log, so the loss stays finite when the
+    prediction gives probability 0 to an event that happens (about
+    :math:`p_i \cdot 34.5` nats for ``eps=1e-15``). The clipped ``q`` no
+    longer sums to 1, so the identity
+    :math:`H(p, q) = H(p) + D_{\mathrm{KL}}(p \,\|\, q)` holds exactly only
+    where every :math:`q_i \ge \varepsilon` (or :math:`p_i = 0`); elsewhere
+    the clipped value is *smaller* than the exact one (which may be ``inf``).
+    ``eps=0`` or ``eps=None`` computes the exact value, ``inf`` where
+    :math:`q_i = 0 < p_i`, without a warning; then the identity holds
+    everywhere (:func:`kl_divergence` never clips).
 
     Parameters
     ----------
     p : array_like
-        True distribution(s) along ``axis`` (summing to 1, tolerance 1e-6).
+        True distribution(s) along ``axis`` (summing to 1; see the dtype
+        policy in ``lecture_code._validation`` for the tolerance).
     q : array_like
-        Predicted distribution(s): the shape of ``p``, or one that broadcasts
-        with it (one target ``p`` against a batch of predictions ``q``).
-    eps : float, default 1e-15
-        Lower clip for ``q``, in [0, 0.5).
+        Predicted distribution(s) with the same number of classes as ``p``;
+        the other axes broadcast (one target ``p`` against a batch ``q``).
+    eps : float or None, default 1e-15
+        Lower clip for ``q``, in [0, 0.5); ``0`` or ``None``: no clip (exact).
     base : float, optional
         ``None`` for nats, ``2`` for bits.
     axis : int, default -1
@@ -167,7 +176,8 @@ def cross_entropy(p, q, *, eps=1e-15, base=None, axis=-1):
     Raises
     ------
     ValueError
-        If the shapes do not broadcast or either input is not a distribution.
+        If the class axes differ, the other axes do not broadcast, or either
+        input is not a distribution.
 
     Examples
     --------
@@ -181,11 +191,18 @@ def cross_entropy(p, q, *, eps=1e-15, base=None, axis=-1):
     >>> cross_entropy(p, [[0.1, 0.7, 0.2], [0.5, 0.0, 0.5]]).round(3)  # 1 vs 2
     array([ 0.802, 24.385])
 
+    Equivalents: ``scipy.stats.entropy(p) + scipy.stats.entropy(p, q)``
+    (exact, no clip; SciPy's default axis is 0); scikit-learn's ``log_loss``
+    clips at ``finfo(q.dtype).eps`` (2.2e-16) where our default is 1e-15;
+    PyTorch ``F.cross_entropy`` and Keras ``categorical_crossentropy`` take
+    logits or clip at 1e-7 (Keras) and work on batches of rows, see
+    :func:`lecture_code.categorical_cross_entropy`.
+
     Introduced in chapter "Cross-entropy".
     """
     scale = _check_base(base)
     eps = _check_eps(eps)
-    p, q = _pair(p, q, axis)
+    p, q = _check_pair(p, q, axis)
     if eps > 0:
         q = np.clip(q, eps, 1.0)
     h = -np.sum(xlogy(p, q), axis=axis) * scale
@@ -204,8 +221,8 @@ def kl_divergence(p, q, *, base=None, axis=-1):
     Parameters
     ----------
     p, q : array_like
-        Distributions along ``axis``, of the same shape or shapes that
-        broadcast (one target against a batch of predictions) (tolerance 1e-6).
+        Distributions along ``axis`` with the same number of classes; the
+        other axes broadcast (one target against a batch of predictions).
     base : float, optional
         ``None`` for nats, ``2`` for bits.
     axis : int, default -1
@@ -218,7 +235,8 @@ def kl_divergence(p, q, *, base=None, axis=-1):
     Raises
     ------
     ValueError
-        If the shapes do not broadcast or either input is not a distribution.
+        If the class axes differ, the other axes do not broadcast, or either
+        input is not a distribution.
 
     Examples
     --------
@@ -227,10 +245,15 @@ def kl_divergence(p, q, *, base=None, axis=-1):
     >>> round(kl_divergence([0.5, 0.5], [0.9, 0.1]), 4)  # 0.5 ln(0.5/0.9) + 0.5 ln(5)
     0.5108
 
+    Equivalents: ``scipy.stats.entropy(p, q)`` (default axis 0, normalises
+    its inputs); ``scipy.special.rel_entr`` summed; PyTorch
+    ``F.kl_div(q.log(), p, reduction="sum")`` (note the swapped order and
+    the log input); Keras ``KLDivergence`` (clips both at 1e-7).
+
     Introduced in chapter "Cross-entropy".
     """
     scale = _check_base(base)
-    p, q = _pair(p, q, axis)
+    p, q = _check_pair(p, q, axis)
     d = np.sum(rel_entr(p, q), axis=axis) * scale
     return _to_output(d + 0.0)
 
@@ -248,8 +271,8 @@ def js_divergence(p, q, *, base=None, axis=-1):
     Parameters
     ----------
     p, q : array_like
-        Distributions along ``axis``, of the same shape or shapes that
-        broadcast (one target against a batch of predictions).
+        Distributions along ``axis`` with the same number of classes; the
+        other axes broadcast (one target against a batch of predictions).
     base : float, optional
         ``None`` for nats, ``2`` for bits (then it lies in [0, 1]).
     axis : int, default -1
@@ -261,17 +284,21 @@ def js_divergence(p, q, *, base=None, axis=-1):
     Raises
     ------
     ValueError
-        If the shapes do not broadcast or either input is not a distribution.
+        If the class axes differ, the other axes do not broadcast, or either
+        input is not a distribution.
 
     Examples
     --------
     >>> js_divergence([1.0, 0.0], [0.0, 1.0], base=2)  # disjoint: the maximum
     1.0
 
+    Equivalents: ``scipy.spatial.distance.jensenshannon(p, q) ** 2``
+    (SciPy's default axis is 0); no PyTorch, Keras or scikit-learn function.
+
     Introduced in chapter "Cross-entropy".
     """
     scale = _check_base(base)
-    p, q = _pair(p, q, axis)
+    p, q = _check_pair(p, q, axis)
     m = 0.5 * (p + q)
     d = 0.5 * np.sum(rel_entr(p, m) + rel_entr(q, m), axis=axis) * scale
     return _to_output(np.maximum(d, 0.0))
@@ -285,8 +312,8 @@ def total_variation(p, q, *, axis=-1):
     Parameters
     ----------
     p, q : array_like
-        Distributions along ``axis``, of the same shape or shapes that
-        broadcast (one target against a batch of predictions).
+        Distributions along ``axis`` with the same number of classes; the
+        other axes broadcast (one target against a batch of predictions).
     axis : int, default -1
 
     Returns
@@ -297,16 +324,19 @@ def total_variation(p, q, *, axis=-1):
     Raises
     ------
     ValueError
-        If the shapes do not broadcast or either input is not a distribution.
+        If the class axes differ, the other axes do not broadcast, or either
+        input is not a distribution.
 
     Examples
     --------
     >>> round(total_variation([0.1, 0.7, 0.2], [0.2, 0.5, 0.3]), 4)  # (0.1+0.2+0.1)/2
     0.2
 
+    Equivalents: ``0.5 * scipy.spatial.distance.cityblock(p, q)``.
+
     Introduced in chapter "Cross-entropy".
     """
-    p, q = _pair(p, q, axis)
+    p, q = _check_pair(p, q, axis)
     return _to_output(0.5 * np.sum(np.abs(p - q), axis=axis))
 
 
@@ -318,8 +348,8 @@ def hellinger(p, q, *, axis=-1):
     Parameters
     ----------
     p, q : array_like
-        Distributions along ``axis``, of the same shape or shapes that
-        broadcast (one target against a batch of predictions).
+        Distributions along ``axis`` with the same number of classes; the
+        other axes broadcast (one target against a batch of predictions).
     axis : int, default -1
 
     Returns
@@ -330,16 +360,20 @@ def hellinger(p, q, *, axis=-1):
     Raises
     ------
     ValueError
-        If the shapes do not broadcast or either input is not a distribution.
+        If the class axes differ, the other axes do not broadcast, or either
+        input is not a distribution.
 
     Examples
     --------
     >>> hellinger([1.0, 0.0], [0.0, 1.0])
     1.0
 
+    Equivalents: ``scipy.spatial.distance.euclidean(sqrt(p), sqrt(q)) /
+    sqrt(2)``.
+
     Introduced in chapter "Cross-entropy".
     """
-    p, q = _pair(p, q, axis)
+    p, q = _check_pair(p, q, axis)
     d2 = 0.5 * np.sum(np.square(np.sqrt(p) - np.sqrt(q)), axis=axis)
     return _to_output(np.sqrt(d2))
 
@@ -349,13 +383,15 @@ def bhattacharyya(p, q, *, axis=-1):
 
     .. math:: D_B(p, q) = -\ln \sum_i \sqrt{p_i q_i}
 
-    ``inf`` (without a warning) when the supports do not overlap.
+    ``inf`` (without a warning) when the supports do not overlap. Computed
+    as :math:`\sqrt{p_i}\sqrt{q_i}` (as :func:`hellinger` does), which
+    does not underflow where :math:`p_i q_i` would (entries near 1e-200).
 
     Parameters
     ----------
     p, q : array_like
-        Distributions along ``axis``, of the same shape or shapes that
-        broadcast (one target against a batch of predictions).
+        Distributions along ``axis`` with the same number of classes; the
+        other axes broadcast (one target against a batch of predictions).
     axis : int, default -1
 
     Returns
@@ -366,7 +402,8 @@ def bhattacharyya(p, q, *, axis=-1):
     Raises
     ------
     ValueError
-        If the shapes do not broadcast or either input is not a distribution.
+        If the class axes differ, the other axes do not broadcast, or either
+        input is not a distribution.
 
     Examples
     --------
@@ -375,11 +412,14 @@ def bhattacharyya(p, q, *, axis=-1):
     >>> bhattacharyya([1.0, 0.0], [0.0, 1.0])
     inf
 
+    Equivalents: none in SciPy, scikit-learn, PyTorch or Keras.
+
     Introduced in chapter "Cross-entropy".
     """
-    p, q = _pair(p, q, axis)
-    bc = np.minimum(np.sum(np.sqrt(p * q), axis=axis), 1.0)
-    return _to_output(-xlogy(1.0, bc) + 0.0)
+    p, q = _check_pair(p, q, axis)
+    bc = np.minimum(np.sum(np.sqrt(p) * np.sqrt(q), axis=axis), 1.0)
+    with np.errstate(divide="ignore"):  # disjoint supports: -log 0 = inf
+        return _to_output(-np.log(bc) + 0.0)
 
 
 def wasserstein_1d(p, q, support=None, *, axis=-1):
@@ -394,8 +434,8 @@ def wasserstein_1d(p, q, support=None, *, axis=-1):
     Parameters
     ----------
     p, q : array_like
-        Distributions along ``axis``, of the same shape or shapes that
-        broadcast (one target against a batch of predictions).
+        Distributions along ``axis`` with the same number of classes; the
+        other axes broadcast (one target against a batch of predictions).
     support : array_like, optional
         Strictly increasing positions of the C bins.
     axis : int, default -1
@@ -416,21 +456,84 @@ def wasserstein_1d(p, q, support=None, *, axis=-1):
     >>> wasserstein_1d([1.0, 0.0, 0.0], [0.0, 0.0, 1.0])  # move all mass by 2
     2.0
 
+    Equivalents: ``scipy.stats.wasserstein_distance(x, x, p, q)`` for one
+    pair of histograms on the support ``x``.
+
     Introduced in chapter "Cross-entropy".
     """
-    p, q = _pair(p, q, axis)
+    p, q = _check_pair(p, q, axis)
     axis = _check_axis(p, axis, "p")
     n = p.shape[axis]
     if support is None:
-        gaps = np.ones(n - 1)
+        gaps = np.ones(n - 1, p.dtype)
     else:
-        x = _as_float_array(support, "support")
-        if x.shape != (n,):
-            raise ValueError(
-                f"support must have one position per class ({n}); got shape {x.shape}"
-            )
-        gaps = np.diff(x)
-        if np.any(gaps <= 0):
-            raise ValueError("support must be strictly increasing")
+        gaps = np.diff(_check_support(support, n))
     cdf_gap = np.abs(np.cumsum(np.moveaxis(p - q, axis, -1), axis=-1)[..., :-1])
     return _to_output(cdf_gap @ gaps)
+
+
+def information_gain(parent_labels, child_label_groups, *, base=None):
+    r"""Information gain of splitting a node's labels into child groups.
+
+    .. math:: \mathrm{IG} = H(Y) - \sum_{k} \frac{n_k}{n}\, H(Y \mid \text{child } k)
+
+    where :math:`H` is the entropy of the empirical class frequencies, :math:`n`
+    the number of labels in the parent and :math:`n_k` the number in child
+    :math:`k`. It is the entropy reduction that a decision tree with
+    ``criterion="entropy"`` maximises at each split (scikit-learn reports
+    these entropies in bits: use ``base=2`` to compare).
+
+    Parameters
+    ----------
+    parent_labels : array_like of int, shape (n,)
+        Non-negative integer class labels of the samples at the node.
+    child_label_groups : sequence of array_like of int
+        The labels of each child (at least one, none empty). Together they
+        must hold exactly the parent's labels (the same count of each class).
+    base : float, optional
+        Base of the logarithm: ``None`` for nats, ``2`` for bits.
+
+    Returns
+    -------
+    float
+        The information gain, in nats (or ``base`` units); between 0 and
+        :math:`H(Y)`.
+
+    Raises
+    ------
+    ValueError
+        If a label array is not 1-D, is empty, holds negative or non-integer
+        labels, or if the children do not partition the parent.
+    TypeError
+        If labels are not numeric, or ``child_label_groups`` is not a sequence.
+
+    Examples
+    --------
+    >>> parent = [0, 0, 1, 1]
+    >>> information_gain(parent, [[0, 0], [1, 1]], base=2)  # a perfect split: 1 bit
+    1.0
+    >>> information_gain(parent, [[0, 1], [0, 1]], base=2)  # a useless split
+    0.0
+
+    Equivalents: the entropy decrease that scikit-learn's
+    ``DecisionTreeClassifier(criterion="entropy")`` maximises (its
+    ``tree_.impurity`` is in bits); no SciPy, PyTorch or Keras function.
+
+    Introduced in chapter "Entropy".
+    """
+    parent = _check_label_vector(parent_labels, "parent_labels")
+    children = _check_label_groups(child_label_groups)
+    n_classes = int(max(parent.max(), max(c.max() for c in children))) + 1
+    parent_counts = np.bincount(parent, minlength=n_classes)
+    child_counts = np.stack([np.bincount(c, minlength=n_classes) for c in children])
+    if not np.array_equal(child_counts.sum(axis=0), parent_counts):
+        raise ValueError(
+            "child_label_groups must partition parent_labels: the children's "
+            f"class counts {child_counts.sum(axis=0).tolist()} differ from the "
+            f"parent's {parent_counts.tolist()}"
+        )
+    n_child = child_counts.sum(axis=1)
+    h_parent = entropy(parent_counts / parent.size, base=base)
+    h_children = entropy(child_counts / n_child[:, None], base=base)
+    gain = h_parent - np.dot(n_child / parent.size, h_children)
+    return float(max(gain, 0.0))  # rounding can leave -1e-17 for a useless split

@@ -6,7 +6,7 @@ from ._validation import (
     _check_labels,
     _check_n_classes,
     _check_probabilities,
-    _check_unit_interval,
+    _check_scalar_unit_interval,
 )
 
 __all__ = ["one_hot", "smooth_labels"]
@@ -43,6 +43,11 @@ def one_hot(labels, n_classes=None):
            [0., 0., 1.],
            [0., 1., 0.]])
 
+    Equivalents: PyTorch ``F.one_hot(labels, num_classes)`` (integer
+    output), Keras ``keras.utils.to_categorical``, scikit-learn
+    ``LabelBinarizer`` (which infers the classes from the data and gives a
+    single column for two classes).
+
     Introduced in chapter "Cross-entropy".
     """
     if n_classes is not None:
@@ -63,10 +68,14 @@ def smooth_labels(y, alpha=0.1, *, n_classes=None):
     Parameters
     ----------
     y : array_like
-        Either integer class labels (integer dtype, e.g. ``[0, 2, 1]``), which
-        are one-hot encoded first, or probability rows of shape ``(..., C)``
-        (float dtype: one-hot, soft or already smoothed; each row must sum to 1,
-        tolerance 1e-6).
+        Either class labels, a scalar or 1-D (``[0, 2, 1]``; whole-number
+        floats such as ``[0., 2.]`` too, as :func:`one_hot` accepts them),
+        which are one-hot encoded first, or probability rows of shape
+        ``(N, C)`` or ``(..., C)``, 2-D or more (one-hot, soft or already
+        smoothed; integer one-hot rows ``[[0, 1], [1, 0]]`` too; each row
+        must sum to 1). The shape decides, as in
+        :func:`lecture_code.categorical_cross_entropy`: pass a single
+        probability row as ``[[...]]``.
     alpha : float, default 0.1
         Smoothing strength in [0, 1]: 0 leaves ``y`` unchanged, 1 gives the
         uniform distribution.
@@ -77,14 +86,18 @@ def smooth_labels(y, alpha=0.1, *, n_classes=None):
 
     Returns
     -------
-    ndarray of float64, shape ``(..., C)``
-        Rows that still sum to 1.
+    ndarray, shape ``(N, C)`` (or ``(..., C)``)
+        Rows that still sum to 1; float32 for float32 (or float16) rows,
+        float64 otherwise.
 
     Raises
     ------
     ValueError
-        If ``alpha`` is outside [0, 1], labels are out of range, rows are not
-        distributions, or ``n_classes`` disagrees with the rows.
+        If ``alpha`` is outside [0, 1], labels are out of range or not whole
+        numbers, rows are not distributions, or ``n_classes`` disagrees with
+        the rows.
+    TypeError
+        If ``y`` is not numeric.
 
     Examples
     --------
@@ -93,24 +106,28 @@ def smooth_labels(y, alpha=0.1, *, n_classes=None):
            [0.1, 0.1, 0.8]])
     >>> smooth_labels([[0.0, 1.0]], alpha=0.2)
     array([[0.1, 0.9]])
+    >>> smooth_labels([[0, 1], [1, 0]], alpha=0.2)  # integer one-hot rows
+    array([[0.1, 0.9],
+           [0.9, 0.1]])
+
+    Equivalents: the ``label_smoothing=alpha`` argument of PyTorch's
+    ``F.cross_entropy`` and of Keras' ``CategoricalCrossentropy`` (both mix
+    with ``alpha / C`` as here); scikit-learn has none.
 
     Introduced in chapter "Label smoothing".
     """
-    alpha = _check_unit_interval(alpha, "alpha")
-    if np.ndim(alpha) != 0:
-        raise ValueError(f"alpha must be a scalar; got shape {np.shape(alpha)}")
+    alpha = _check_scalar_unit_interval(alpha, "alpha")
     if n_classes is not None:
         n_classes = _check_n_classes(n_classes)
-    kind = np.asarray(y).dtype.kind
-    if kind in "iu":
-        rows = one_hot(y, n_classes)
+    y_arr = np.asarray(y)
+    if y_arr.dtype.kind not in "biuf":
+        raise TypeError(
+            f"y must be integer labels or probability rows; got dtype {y_arr.dtype}"
+        )
+    if y_arr.ndim <= 1:
+        rows = one_hot(y_arr, n_classes)
     else:
-        if kind not in "f":
-            raise TypeError(
-                f"y must be integer labels or probability rows; got dtype "
-                f"{np.asarray(y).dtype}"
-            )
-        rows = _check_probabilities(y, "y", axis=-1)
+        rows = _check_probabilities(y_arr, "y", axis=-1)
         if n_classes is not None and rows.shape[-1] != n_classes:
             raise ValueError(
                 f"y has {rows.shape[-1]} classes per row but n_classes is {n_classes}"

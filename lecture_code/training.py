@@ -24,13 +24,13 @@ from threadpoolctl import threadpool_limits
 
 from ._validation import (
     _as_float_array,
-    _check_labels,
     _check_n_classes,
     _check_ndim,
     _check_nonnegative,
-    _check_probabilities,
+    _check_positive_int,
     _check_same_length,
-    _check_unit_interval,
+    _check_scalar_unit_interval,
+    _check_targets,
 )
 from .activations import softmax
 from .losses import (
@@ -72,7 +72,7 @@ class SoftmaxClassifier:
 
     def decision_function(self, X):
         """Logits of shape (N, C) for the samples ``X`` of shape (N, D)."""
-        X = _as_float_array(X, "X")
+        X = _as_float_array(X, "X").astype(np.float64, copy=False)
         _check_ndim(X, 2, "X")
         if X.shape[1] != self.params[0].shape[0]:
             raise ValueError(
@@ -160,24 +160,6 @@ def _objective(theta, X, Y, shapes, loss_fn, grad_fn, l2):
     return value, np.concatenate([g.ravel() for g in grads])
 
 
-def _check_targets(y, n_classes):
-    """Labels (N,) or probability rows (N, C); return them and C."""
-    y_arr = np.asarray(y)
-    if y_arr.ndim == 2:
-        Y = _check_probabilities(y_arr, "y", axis=1)
-        if n_classes is not None and Y.shape[1] != n_classes:
-            raise ValueError(f"y has {Y.shape[1]} columns but n_classes is {n_classes}")
-        n_classes = Y.shape[1]
-    else:
-        Y = _check_labels(y_arr, "y", n_classes)
-        _check_ndim(Y, 1, "y")
-        if n_classes is None:
-            n_classes = int(Y.max()) + 1 if Y.size else 1
-    if n_classes < 2:
-        raise ValueError(f"y must have at least 2 classes; got {n_classes}")
-    return Y, n_classes
-
-
 def fit_softmax_regression(
     X,
     y,
@@ -262,11 +244,7 @@ def fit_softmax_regression(
     """
     if loss not in _LOSSES:
         raise ValueError(f"loss must be 'cross_entropy' or 'focal'; got {loss!r}")
-    label_smoothing = _check_unit_interval(label_smoothing, "label_smoothing")
-    if np.ndim(label_smoothing) != 0:
-        raise ValueError(
-            f"label_smoothing must be a scalar; got shape {np.shape(label_smoothing)}"
-        )
+    label_smoothing = _check_scalar_unit_interval(label_smoothing, "label_smoothing")
     gamma = _check_nonnegative(gamma, "gamma")
     l2 = _check_nonnegative(l2, "l2")
     if loss == "focal" and (label_smoothing != 0.0 or class_weight is not None):
@@ -276,12 +254,12 @@ def fit_softmax_regression(
         )
     if loss == "cross_entropy" and alpha is not None:
         raise ValueError("alpha applies to loss='focal'; use class_weight instead")
-    max_iter = _check_n_classes(max_iter, "max_iter")
+    max_iter = _check_positive_int(max_iter, "max_iter")
     if hidden is not None:
-        hidden = _check_n_classes(hidden, "hidden")
+        hidden = _check_positive_int(hidden, "hidden")
     if n_classes is not None:
         n_classes = _check_n_classes(n_classes)
-    X = _as_float_array(X, "X")
+    X = _as_float_array(X, "X").astype(np.float64, copy=False)
     _check_ndim(X, 2, "X")
     Y, n_classes = _check_targets(y, n_classes)
     _check_same_length(X, Y, ("X", "y"))

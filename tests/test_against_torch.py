@@ -1,5 +1,6 @@
-"""Agreement with PyTorch (float64): cross-entropy with every option, its
-autograd gradient, binary cross-entropy and torchvision's sigmoid focal loss.
+"""Agreement with PyTorch (float64; float32 where noted): cross-entropy with
+every option, its autograd gradient, binary cross-entropy and torchvision's
+sigmoid focal loss.
 
 CI installs torch; without it this file alone is skipped.
 """
@@ -143,3 +144,23 @@ def test_softmax_focal_loss_gradient_against_autograd(gamma):
     np.testing.assert_allclose(
         softmax_focal_loss_grad(LABELS, LOGITS, gamma=gamma, alpha=alpha), grad.numpy(), **TOL
     )
+
+
+@pytest.mark.parametrize("offset", [0.0, 50.0, 1e6])
+@pytest.mark.parametrize("smoothing, weighted", [(0.0, False), (0.1, True)])
+def test_float32_and_offset_logits_agree_with_torch(offset, smoothing, weighted):
+    # issue 11's benchmark cases, value for value: float32 against PyTorch's
+    # float32 (to float32 precision), offsets in float64
+    z64 = RNG.normal(scale=2.0, size=(200, 10)) + offset
+    y = RNG.integers(0, 10, size=200)
+    w = np.linspace(0.5, 2.0, 10) if weighted else None
+    for z, tol in ((z64, 1e-12), (z64.astype(np.float32), 2e-6)):
+        zt = torch.from_numpy(z)
+        wt = None if w is None else torch.from_numpy(w.astype(z.dtype))
+        ref = F.cross_entropy(zt, torch.from_numpy(y), weight=wt,
+                              label_smoothing=smoothing, reduction="none").numpy()
+        got = softmax_cross_entropy(y, z, class_weight=w, label_smoothing=smoothing,
+                                    reduction="none")
+        assert got.dtype == z.dtype
+        # both shift the (rounded) input exactly, so no offset-sized error
+        np.testing.assert_allclose(got, ref, rtol=tol, atol=tol)

@@ -1,10 +1,16 @@
 """Tests of lecture_code.information against SciPy and hand-computed values."""
 
 import math
+import warnings
 
 import numpy as np
 import pytest
 import scipy.stats
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+from sklearn.datasets import load_iris, load_wine
+from sklearn.tree import DecisionTreeClassifier
 from scipy.spatial.distance import jensenshannon
 from scipy.special import rel_entr
 
@@ -13,6 +19,7 @@ from lecture_code import (
     cross_entropy,
     entropy,
     hellinger,
+    information_gain,
     js_divergence,
     kl_divergence,
     surprise,
@@ -148,9 +155,17 @@ def test_wasserstein_against_scipy():
 
 
 def test_exact_zero_and_one_no_warnings():
-    p = [1.0, 0.0]
-    for f in (entropy, cross_entropy, kl_divergence, js_divergence, hellinger, bhattacharyya):
-        assert np.isfinite(f(p, p) if f is not entropy else f(p))
+    p, q = [1.0, 0.0], [0.0, 1.0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # any warning (log(0), 0 * inf) fails
+        for f in (entropy, cross_entropy, kl_divergence, js_divergence, hellinger,
+                  bhattacharyya):
+            assert (f(p) if f is entropy else f(p, p)) == 0.0
+        assert surprise(0.0) == np.inf
+        assert kl_divergence(p, q) == np.inf
+        assert cross_entropy(p, q, eps=0) == np.inf
+        assert bhattacharyya(p, q) == np.inf
+        assert js_divergence(p, q) == pytest.approx(math.log(2))
 
 
 ALL_PAIRS = [cross_entropy, kl_divergence, js_divergence, total_variation, hellinger,
@@ -161,10 +176,16 @@ ALL_PAIRS = [cross_entropy, kl_divergence, js_divergence, total_variation, helli
 def test_pair_errors(f):
     with pytest.raises(
         ValueError,
-        match=r"p and q must have the same shape or shapes that broadcast together; "
-        r"got \(2,\) and \(3,\)",
+        match=r"p and q must have the same number of classes along axis -1 \(it is "
+        r"never broadcast\); got shapes \(2,\) and \(3,\)",
     ):
         f([0.5, 0.5], [0.2, 0.3, 0.5])
+    with pytest.raises(
+        ValueError,
+        match=r"p and q must have the same shape or shapes that broadcast together; "
+        r"got \(2, 2\) and \(3, 2\)",
+    ):
+        f([[0.5, 0.5]] * 2, [[0.5, 0.5]] * 3)
     with pytest.raises(
         ValueError,
         match=r"q must contain probabilities in \[0, 1\]; got min -0.5",
@@ -211,3 +232,152 @@ def test_broadcast_cross_entropy_matches_scipy():
     Q = np.array([[0.1, 0.6, 0.3], [0.2, 0.2, 0.6], [0.3, 0.3, 0.4]])
     expected = scipy.stats.entropy(p) + scipy.stats.entropy(p[None, :], Q, axis=1)
     np.testing.assert_allclose(cross_entropy(p, Q), expected, rtol=1e-12)
+
+
+# --- wrong numbers reported in issue 11 ---------------------------------------
+
+
+@pytest.mark.parametrize("f", ALL_PAIRS)
+def test_class_axis_is_never_broadcast(f):
+    # kl_divergence([0.2, 0.3, 0.5], [1.0]) returned -1.03: q of one class was
+    # broadcast against p's three. SciPy normalises; we refuse.
+    with pytest.raises(ValueError, match=r"got shapes \(3,\) and \(1,\)"):
+        f([0.2, 0.3, 0.5], [1.0])
+    with pytest.raises(ValueError, match=r"got shapes \(2, 1\) and \(2, 3\)"):
+        f(np.ones((2, 1)), Q[:2, :3] / Q[:2, :3].sum(axis=1, keepdims=True))
+    # along axis 0, a 1-D p would be broadcast against the *last* axis of Q
+    with pytest.raises(ValueError, match="same number of classes along axis 0"):
+        f(P[0], P[:, :4].T / P[:, :4].T.sum(axis=0), axis=0)
+
+
+def test_empty_class_axis_is_refused():
+    with pytest.raises(ValueError, match=r"p must have at least one class along axis -1; "
+                                         r"got shape \(3, 0\)"):
+        entropy(np.zeros((3, 0)))
+    with pytest.raises(ValueError, match="q must have at least one class"):
+        kl_divergence([1.0], np.zeros(0))
+    # an empty *batch* of distributions is fine: no numbers
+    assert entropy(np.zeros((0, 3))).shape == (0,)
+
+
+def test_bhattacharyya_does_not_underflow():
+    # The supports overlap only in an entry of 1e-300: BC = sqrt(1e-300 *
+    # 1e-300) = 1e-300 and D_B = 300 ln 10 = 690.7755, where sqrt(p * q)
+    # underflowed to 0 and gave inf.
+    p = [1.0, 1e-300, 0.0]
+    q = [0.0, 1e-300, 1.0]
+    assert bhattacharyya(p, q) == pytest.approx(300 * math.log(10), rel=1e-14)
+    # consistent with hellinger: H^2 = 1 - BC
+    assert hellinger(p, q) ** 2 == pytest.approx(1.0, rel=1e-14)
+
+
+def test_cross_entropy_eps_and_the_identity_with_kl():
+    # H(p, q) = H(p) + KL(p || q), checked against SciPy's normalising entropy
+    p = np.array([0.1, 0.7, 0.2])
+    q = np.array([0.3, 0.5, 0.2])
+    exact = scipy.stats.entropy(p) + scipy.stats.entropy(p, q)
+    assert cross_entropy(p, q) == pytest.approx(exact, rel=1e-14)  # q >= eps: no clip
+    assert cross_entropy(p, q) == pytest.approx(entropy(p) + kl_divergence(p, q), rel=1e-14)
+    # below eps the clip changes the number: the identity holds only for eps=0
+    q_small = np.array([1e-20, 1.0 - 1e-20, 0.0]) + np.array([0, -0.2, 0.2])
+    exact = entropy(p) + kl_divergence(p, q_small)  # 0.1 * 46.05 + ...
+    assert cross_entropy(p, q_small, eps=0) == pytest.approx(exact, rel=1e-14)
+    assert cross_entropy(p, q_small, eps=None) == pytest.approx(exact, rel=1e-14)
+    clipped = cross_entropy(p, q_small)  # 0.1 ln(1e15) instead of 0.1 ln(1e20)
+    assert clipped == pytest.approx(exact - 0.1 * math.log(1e5), rel=1e-12)
+    assert clipped < exact
+
+
+def test_float16_and_float32_distributions():
+    # a float16 softmax row sums to 1 only within float16 precision (1e-3);
+    # the tolerance scales with the dtype, so it is accepted
+    rng = np.random.default_rng(4)
+    p64 = rng.dirichlet(np.ones(10), size=20)
+    p16 = p64.astype(np.float16)
+    assert np.abs(p16.astype(np.float64).sum(axis=1) - 1).max() > 1e-6
+    got = entropy(p16)
+    assert got.dtype == np.float32
+    ref = scipy.stats.entropy(p16.astype(np.float64), axis=1)  # normalises
+    np.testing.assert_allclose(got, ref, rtol=5e-3)
+    got32 = entropy(p64.astype(np.float32))
+    assert got32.dtype == np.float32
+    np.testing.assert_allclose(got32, scipy.stats.entropy(p64, axis=1), rtol=1e-6)
+    # but a float64 row that is off by 1e-3 is still refused
+    with pytest.raises(ValueError, match=r"p must sum to 1 along axis -1 \(tolerance 1e-06\)"):
+        entropy(p16.astype(np.float64))
+
+
+# --- information_gain ---------------------------------------------------------
+
+
+
+def _sklearn_root_gain(X, y, random_state=0):
+    """Gain of the root split of sklearn's entropy tree, and the split itself."""
+    tree = DecisionTreeClassifier(criterion="entropy", max_depth=1,
+                                  random_state=random_state).fit(X, y)
+    t = tree.tree_
+    left, right = t.children_left[0], t.children_right[0]
+    n = t.weighted_n_node_samples
+    gain = t.impurity[0] - (n[left] * t.impurity[left] + n[right] * t.impurity[right]) / n[0]
+    mask = X[:, t.feature[0]] <= t.threshold[0]
+    return gain, mask
+
+
+@pytest.mark.parametrize("loader", [load_iris, load_wine])
+def test_information_gain_matches_sklearn_tree(loader):
+    X, y = loader(return_X_y=True)
+    expected_bits, mask = _sklearn_root_gain(X, y)
+    got = information_gain(y, [y[mask], y[~mask]], base=2)
+    assert got == pytest.approx(expected_bits, abs=1e-12)
+    # nats = bits * ln 2
+    assert information_gain(y, [y[mask], y[~mask]]) == pytest.approx(
+        expected_bits * np.log(2), abs=1e-12)
+
+
+def test_information_gain_hand_computed():
+    # parent: 5 of class 0, 5 of class 1 -> H = 1 bit.
+    # left [0,0,0,0,1]: H = -(0.8 log2 0.8 + 0.2 log2 0.2) = 0.7219280948873623
+    # right [0,1,1,1,1]: the same, so IG = 1 - 0.7219280948873623
+    parent = [0] * 5 + [1] * 5
+    got = information_gain(parent, [[0, 0, 0, 0, 1], [0, 1, 1, 1, 1]], base=2)
+    assert got == pytest.approx(1 - 0.7219280948873623, abs=1e-12)
+
+
+def test_information_gain_three_children_and_bounds():
+    # A split that isolates each class removes all entropy: IG = H(parent) = ln 3.
+    parent = [0, 1, 2, 0, 1, 2]
+    assert information_gain(parent, [[0, 0], [1, 1], [2, 2]]) == pytest.approx(np.log(3))
+    # One child equal to the parent: no information gained.
+    assert information_gain(parent, [parent]) == 0.0
+
+
+@settings(max_examples=50, deadline=None)
+@given(arrays(np.int64, st.integers(2, 40), elements=st.integers(0, 3)),
+       st.integers(1, 39))
+def test_information_gain_between_zero_and_parent_entropy(labels, cut):
+    cut = cut % (labels.size - 1) + 1
+    gain = information_gain(labels, [labels[:cut], labels[cut:]])
+    freqs = np.bincount(labels) / labels.size
+    h_parent = -np.sum(freqs[freqs > 0] * np.log(freqs[freqs > 0]))
+    assert 0.0 <= gain <= h_parent + 1e-12
+
+
+def test_information_gain_errors():
+    with pytest.raises(ValueError, match="child_label_groups must partition parent_labels"):
+        information_gain([0, 0, 1], [[0], [1, 1]])
+    with pytest.raises(ValueError, match="child_label_groups must contain at least one group"):
+        information_gain([0, 1], [])
+    with pytest.raises(TypeError, match="child_label_groups must be a sequence"):
+        information_gain([0, 1], 3)
+    with pytest.raises(ValueError, match=r"child_label_groups\[1\] must not be empty"):
+        information_gain([0, 1], [[0, 1], []])
+    with pytest.raises(ValueError, match="parent_labels must not be empty"):
+        information_gain([], [[0]])
+    with pytest.raises(ValueError, match="parent_labels must be 1-D"):
+        information_gain([[0, 1]], [[0, 1]])
+    with pytest.raises(ValueError, match="parent_labels must be non-negative integers"):
+        information_gain([-1, 0], [[-1, 0]])
+    with pytest.raises(ValueError, match=r"child_label_groups\[0\] must be integers; got 0.5"):
+        information_gain([0, 1], [[0.5, 1]])
+    with pytest.raises(TypeError, match="parent_labels must be integers"):
+        information_gain(["a", "b"], [["a", "b"]])

@@ -1,6 +1,7 @@
 """Invariants checked with hypothesis on random distributions and logits."""
 
 import numpy as np
+import scipy.special
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
@@ -88,14 +89,22 @@ def test_softmax_rows_sum_to_one_and_shift_invariant(z, shift):
 
 
 @SETTINGS
-@given(logit_rows, st.data())
-def test_softmax_cross_entropy_matches_log_softmax(z, data):
+@given(logit_rows, st.data(), st.floats(-1e6, 1e6))
+def test_softmax_cross_entropy_matches_scipy_and_is_non_negative(z, data, offset):
     y = data.draw(arrays(np.int64, z.shape[0], elements=st.integers(0, z.shape[1] - 1)))
-    ref = -log_softmax(z)[np.arange(z.shape[0]), y]
+    # the independent reference: SciPy's log_softmax, not ours
+    ref = -scipy.special.log_softmax(z, axis=1)[np.arange(z.shape[0]), y]
+    got = softmax_cross_entropy(y, z, reduction="none")
+    assert np.all(got >= 0)
     # absolute accuracy: a few ulp of the largest logit involved
-    np.testing.assert_allclose(
-        softmax_cross_entropy(y, z, reduction="none"), ref, rtol=1e-12, atol=1e-11
-    )
+    np.testing.assert_allclose(got, ref, rtol=1e-12, atol=1e-11)
+    # a common offset: the reference is the exactly shifted rounded input
+    zo = z + offset
+    ref_o = -scipy.special.log_softmax(zo - zo.max(axis=1, keepdims=True), axis=1)
+    got_o = softmax_cross_entropy(y, zo, reduction="none")
+    assert np.all(got_o >= 0)
+    np.testing.assert_allclose(got_o, ref_o[np.arange(z.shape[0]), y], rtol=1e-13,
+                               atol=1e-13)
 
 
 @SETTINGS

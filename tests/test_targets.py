@@ -49,5 +49,40 @@ def test_errors():
         smooth_labels([[0.5, 0.5]], 0.1, n_classes=3)
     with pytest.raises(TypeError, match="y must be integer labels or probability rows"):
         smooth_labels(["a"], 0.1)
-    with pytest.raises(ValueError, match=r"y must be a distribution \(at least 1-D\)"):
-        smooth_labels(0.5, 0.1)
+    with pytest.raises(ValueError, match="labels must be integers; got 0.5"):
+        smooth_labels(0.5, 0.1)  # a scalar is a label
+    with pytest.raises(ValueError, match="labels must be integers; got 0.2"):
+        smooth_labels([0.2, 0.8], 0.1)  # 1-D is labels: a row must be [[0.2, 0.8]]
+
+
+def test_integer_one_hot_rows_are_rows_not_labels():
+    # Issue 11: integer one-hot rows were taken for labels (shape (2, 2, 2)).
+    # Szegedy et al.: (1 - a) y + a / C, here a = 0.1, C = 2.
+    got = smooth_labels(np.array([[0, 1], [1, 0]]), 0.1)
+    np.testing.assert_allclose(got, [[0.05, 0.95], [0.95, 0.05]], rtol=1e-15)
+
+
+def test_whole_number_float_labels_are_labels_as_in_one_hot():
+    # Issue 11: [0., 2.] was refused although one_hot accepts it
+    np.testing.assert_array_equal(one_hot([0.0, 2.0], 3), one_hot([0, 2], 3))
+    np.testing.assert_array_equal(
+        smooth_labels([0.0, 2.0], 0.3, n_classes=3), smooth_labels([0, 2], 0.3, n_classes=3)
+    )
+    np.testing.assert_allclose(smooth_labels(np.float32([1.0]), 0.3, n_classes=3),
+                               [[0.1, 0.8, 0.1]], rtol=1e-15)
+
+
+def test_dtype_of_smoothed_rows():
+    rows = np.eye(3, dtype=np.float32)
+    assert smooth_labels(rows, 0.1).dtype == np.float32
+    assert smooth_labels(rows.astype(np.float16), 0.1).dtype == np.float32
+    assert smooth_labels([0, 1], 0.1).dtype == np.float64
+    assert one_hot(np.array([2], dtype=np.uint8)).dtype == np.float64
+
+
+def test_huge_labels_give_our_error():
+    with pytest.raises(ValueError, match="labels must be integers below 2\\*\\*63; "
+                                         "got 18446744073709551615"):
+        one_hot(np.array([2**64 - 1], dtype=np.uint64))
+    with pytest.raises(ValueError, match=r"labels must be integers in \[0, 2\]; got 1e\+20"):
+        one_hot([1e20], 3)

@@ -1,5 +1,7 @@
 """Tests of the shared validation helpers in lecture_code._validation."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -21,6 +23,7 @@ from lecture_code._validation import (
     _check_same_shape,
     _check_unit_interval,
     _reduce,
+    _sum_tolerance,
     _to_output,
 )
 
@@ -33,7 +36,13 @@ def test_as_float_array_accepts_lists_ints_bools_and_keeps_float64_arrays():
     assert _as_float_array(True, "x") == 1.0
     a = np.array([0.5, 1.5])
     assert _as_float_array(a, "x") is a  # no copy
-    assert _as_float_array(np.float32(2.5), "x").dtype == np.float64
+    assert _as_float_array([np.float32(2.5)], "x").dtype == np.float32
+    f32 = np.array([0.5, 1.5], dtype=np.float32)
+    assert _as_float_array(f32, "x") is f32  # float32 is kept, no copy
+    assert _as_float_array(np.float16([1.0]), "x").dtype == np.float32
+    assert _as_float_array(np.array([1.0], dtype=np.longdouble), "x").dtype == np.float64
+    view = np.arange(12.0).reshape(3, 4)[:, ::2]
+    assert _as_float_array(view, "x") is view  # strided views are not copied
 
 
 def test_as_float_array_rejects_non_numeric():
@@ -98,7 +107,39 @@ def test_probabilities_scalar_and_bad_axis():
         _check_probabilities([0.5, 0.5], "p", axis=2)
     with pytest.raises(TypeError, match="axis must be an integer; got 'a'"):
         _check_axis(np.zeros(2), "a", "p")
-    assert _check_probabilities([], "p").size == 0
+    with pytest.raises(ValueError, match=r"p must have at least one class along axis -1; "
+                                         r"got shape \(0,\)"):
+        _check_probabilities([], "p")
+    assert _check_probabilities(np.zeros((0, 2)), "p").shape == (0, 2)  # empty batch
+
+
+def test_sum_tolerance_scales_with_the_dtype():
+    # C * eps, never below 1e-6: 1e-6 for float64, 1.2e-6 for 10 float32,
+    # 9.8e-3 for 10 float16, 1e-6 for integers (exact)
+    assert _sum_tolerance(np.float64, 10) == PROB_ATOL
+    assert _sum_tolerance(np.float32, 10) == pytest.approx(10 * 2.0**-23)
+    assert _sum_tolerance(np.float16, 10) == pytest.approx(10 * 2.0**-10)
+    assert _sum_tolerance(np.int64, 10) == PROB_ATOL
+    off = np.float16([0.3, 0.3, 0.402])  # sums to 1.002 in float16
+    assert _check_probabilities(off, "p").dtype == np.float32
+    with pytest.raises(ValueError, match=r"tolerance 1e-06\); got a sum of 1.002"):
+        _check_probabilities(off.astype(np.float64), "p")
+    with pytest.raises(ValueError, match=r"tolerance 0.0029\)"):
+        _check_probabilities(np.float16([0.3, 0.3, 0.41]), "p")
+
+
+def test_labels_range_is_checked_before_the_cast():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "invalid value encountered in cast"
+        with pytest.raises(ValueError, match=r"y must be integers in \[0, 9\]; got 1e\+20"):
+            _check_labels([1e20], "y", n_classes=10)
+        with pytest.raises(ValueError, match=r"y must be integers in \[0, 9\]; "
+                                             r"got 9223372036854775808$"):
+            _check_labels(np.array([2**63], dtype=np.uint64), "y", n_classes=10)
+        with pytest.raises(ValueError, match=r"y must be integers below 2\*\*63; got 1e\+20"):
+            _check_labels([1e20], "y")
+    out = _check_labels(np.array([3], dtype=np.uint64), "y", n_classes=10)
+    assert out.dtype == np.int64 and out.tolist() == [3]
 
 
 # --- _check_labels -------------------------------------------------------------
