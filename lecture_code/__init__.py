@@ -58,3 +58,5 @@ from .training import SoftmaxClassifier, fit_softmax_regression
 from .data import load_mnist, mnist_cache_dir, mnist_sample, scale_pixels
 # --- plotting (every chapter) ----------------------------------------------
 # Imported as ``lecture_code.plotting`` (not re-exported: it loads matplotlib).
+# --- joint and conditional entropy (chapter "Entropy") ---------------------
+from .information import conditional_entropy, mutual_information

@@ -22,6 +22,8 @@ import numpy as np
 from scipy.special import rel_entr, xlogy
 
 from ._validation import (
+    PROB_ATOL,
+    _as_float_array,
     _check_axis,
     _check_base,
     _check_eps,
@@ -30,6 +32,7 @@ from ._validation import (
     _check_pair,
     _check_probabilities,
     _check_support,
+    _fmt,
     _to_output,
 )
 
@@ -44,6 +47,8 @@ __all__ = [
     "bhattacharyya",
     "wasserstein_1d",
     "information_gain",
+    "conditional_entropy",
+    "mutual_information",
 ]
 
 
@@ -537,3 +542,114 @@ def information_gain(parent_labels, child_label_groups, *, base=None):
     h_children = entropy(child_counts / n_child[:, None], base=base)
     gain = h_parent - np.dot(n_child / parent.size, h_children)
     return float(max(gain, 0.0))  # rounding can leave -1e-17 for a useless split
+
+
+def _check_joint(joint):
+    """Validate a joint probability table: 2-D, in [0, 1], summing to 1."""
+    arr = _as_float_array(joint, "joint")
+    if arr.ndim != 2:
+        raise ValueError(
+            "joint must be a 2-D table of probabilities p(x, y) (rows x, "
+            f"columns y); got shape {arr.shape}"
+        )
+    arr = _check_probabilities(arr, "joint", sum_to_one=False)
+    total = arr.sum()
+    if abs(total - 1.0) > PROB_ATOL:
+        raise ValueError(
+            f"joint must sum to 1 over all entries (tolerance {PROB_ATOL:g}); "
+            f"got a sum of {_fmt(total)}"
+        )
+    return arr
+
+
+def conditional_entropy(joint, *, base=None):
+    r"""Conditional entropy :math:`H(Y \mid X)` of a joint table :math:`p(x, y)`.
+
+    What is left of the uncertainty about :math:`Y` once :math:`X` is known,
+    averaged over :math:`X`; rows of ``joint`` index :math:`x`, columns
+    :math:`y` (pass ``joint.T`` for :math:`H(X \mid Y)`).
+
+    .. math:: H(Y \mid X) = \sum_x p(x)\, H(Y \mid X = x)
+              = -\sum_{x, y} p(x, y) \log \frac{p(x, y)}{p(x)}
+              = H(X, Y) - H(X)
+
+    Terms with :math:`p(x, y) = 0` are 0, so rows of zeros are allowed.
+
+    Parameters
+    ----------
+    joint : array_like, shape (n_x, n_y)
+        Joint probabilities: non-negative, summing to 1 over all entries
+        (tolerance 1e-6).
+    base : float, optional
+        ``None`` for nats, ``2`` for bits.
+
+    Returns
+    -------
+    float
+        :math:`0 \le H(Y \mid X) \le H(Y)`.
+
+    Raises
+    ------
+    ValueError
+        If ``joint`` is not 2-D, has entries outside [0, 1] or does not sum
+        to 1.
+
+    Examples
+    --------
+    >>> conditional_entropy([[0.5, 0.0], [0.0, 0.5]])  # Y is a copy of X
+    0.0
+    >>> conditional_entropy([[0.25, 0.25], [0.25, 0.25]], base=2)  # independent
+    1.0
+
+    Introduced in chapter "Entropy".
+    """
+    scale = _check_base(base)
+    joint = _check_joint(joint)
+    p_x = joint.sum(axis=1, keepdims=True)
+    h = -np.sum(xlogy(joint, joint) - xlogy(joint, p_x)) * scale
+    return float(max(h, 0.0) + 0.0)  # + 0.0 turns -0.0 into 0.0
+
+
+def mutual_information(joint, *, base=None):
+    r"""Mutual information :math:`I(X; Y)` of a joint table :math:`p(x, y)`.
+
+    How much knowing one variable tells about the other: the KL divergence
+    of the joint distribution from the product of its marginals.
+
+    .. math:: I(X; Y) = \sum_{x, y} p(x, y) \log \frac{p(x, y)}{p(x)\, p(y)}
+              = H(Y) - H(Y \mid X)
+
+    Parameters
+    ----------
+    joint : array_like, shape (n_x, n_y)
+        Joint probabilities: non-negative, summing to 1 over all entries
+        (tolerance 1e-6); rows index :math:`x`, columns :math:`y`.
+    base : float, optional
+        ``None`` for nats, ``2`` for bits.
+
+    Returns
+    -------
+    float
+        Non-negative and symmetric in :math:`X` and :math:`Y`; 0 exactly
+        when they are independent.
+
+    Raises
+    ------
+    ValueError
+        If ``joint`` is not 2-D, has entries outside [0, 1] or does not sum
+        to 1.
+
+    Examples
+    --------
+    >>> mutual_information([[0.5, 0.0], [0.0, 0.5]], base=2)  # a copy: 1 bit
+    1.0
+    >>> mutual_information([[0.25, 0.25], [0.25, 0.25]])  # independent
+    0.0
+
+    Introduced in chapter "Entropy".
+    """
+    scale = _check_base(base)
+    joint = _check_joint(joint)
+    product = joint.sum(axis=1, keepdims=True) * joint.sum(axis=0, keepdims=True)
+    mi = np.sum(rel_entr(joint, product)) * scale
+    return float(max(mi, 0.0) + 0.0)
