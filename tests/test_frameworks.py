@@ -14,6 +14,7 @@ PyTorch is on the machine; elsewhere the running tests are skipped, as in
 ``tests/test_against_torch.py``.
 """
 
+import ast
 import importlib.util
 import json
 import os
@@ -64,6 +65,17 @@ def framework_blocks(notebooks=NOTEBOOKS):
     return blocks
 
 
+def imported_modules(code):
+    """The top-level modules a block imports (``import a.b`` gives ``a``)."""
+    names = set()
+    for node in ast.walk(ast.parse(code)):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0:
+            names.add(node.module.split(".")[0])
+    return sorted(names)
+
+
 BLOCKS = framework_blocks()
 PARAMS = [pytest.param(code, frameworks, id=block_id) for block_id, code, frameworks in BLOCKS]
 
@@ -83,6 +95,7 @@ def test_the_collector_finds_blocks_and_only_framework_blocks(tmp_path):
     found = framework_blocks([notebook])
     assert [(block_id, code) for block_id, code, _ in found] == [
         ("99_demo-cell1-block0", "import torch\nassert True\n")]
+    assert imported_modules("import os.path\nfrom torch import nn\nfrom . import x\n") == ["os", "torch"]
     # and the book itself shows framework code
     assert BLOCKS, "no fenced python block importing torch or keras in book/*.ipynb"
 
@@ -103,6 +116,10 @@ def test_block_runs_and_its_asserts_hold(code, frameworks, tmp_path):
     for module in ["torch"] + sorted(frameworks - {"torch"}):
         if importlib.util.find_spec(module) is None:
             pytest.skip(f"{module} is not installed: {INSTALL_HINT}")
+    # Anything else the block imports must be installed where CI runs it
+    # (torchvision, for example, is not: name its API in the text instead).
+    missing = [m for m in imported_modules(code) if importlib.util.find_spec(m) is None]
+    assert not missing, f"the block imports {missing}, which the test environment does not install"
     script = tmp_path / "block.py"
     script.write_text(code, encoding="utf-8")
     env = dict(os.environ, KERAS_BACKEND="torch", MPLBACKEND="Agg")
