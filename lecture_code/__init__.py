@@ -60,3 +60,6 @@ from .data import load_mnist, mnist_cache_dir, mnist_sample, scale_pixels
 # Imported as ``lecture_code.plotting`` (not re-exported: it loads matplotlib).
 # --- joint and conditional entropy (chapter "Entropy") ---------------------
 from .information import conditional_entropy, mutual_information
+
+# --- proper scoring and temperature scaling (chapter "Label smoothing") ---
+from .calibration import brier_score, fit_temperature

@@ -20,6 +20,7 @@ from collections import namedtuple
 import numpy as np
 
 from ._validation import (
+    _as_float_array,
     _check_labels,
     _check_n_classes,
     _check_ndim,
@@ -27,7 +28,13 @@ from ._validation import (
     _check_same_length,
 )
 
-__all__ = ["ReliabilityCurve", "reliability_curve", "expected_calibration_error"]
+__all__ = [
+    "ReliabilityCurve",
+    "reliability_curve",
+    "expected_calibration_error",
+    "brier_score",
+    "fit_temperature",
+]
 
 #: What :func:`reliability_curve` returns: one entry per bin (``bin_edges``
 #: has one more). Empty bins have ``counts == 0`` and NaN confidence/accuracy.
@@ -164,3 +171,144 @@ def expected_calibration_error(y_true, probs, *, n_bins=15):
     weights = curve.counts[filled] / curve.counts.sum()
     gaps = np.abs(curve.accuracy[filled] - curve.confidence[filled])
     return float(np.sum(weights * gaps))
+
+
+# --- Proper scoring rules and temperature scaling (chapter "Label smoothing")
+
+
+def brier_score(y_true, probs):
+    r"""Brier score: the mean squared distance between prediction and outcome.
+
+    .. math:: \mathrm{BS} = \frac{1}{N} \sum_{i=1}^{N} \sum_{c=1}^{C}
+              (p_{ic} - y_{ic})^2
+
+    with :math:`y_i` the one-hot row of label :math:`y_i` (Brier, 1950).
+    For a 1-D ``probs`` (the probability of class 1 of a binary problem) it
+    is :math:`\frac{1}{N}\sum_i (p_i - y_i)^2`, half the two-column value,
+    as scikit-learn's ``brier_score_loss`` (which also halves the
+    two-column form of a binary problem unless ``scale_by_half=False``).
+    Like the log loss it is a strictly proper scoring rule: its expectation
+    under the true distribution is smallest when ``probs`` *is* that
+    distribution. It lies in [0, 2] (in [0, 1] for the 1-D form).
+
+    Parameters
+    ----------
+    y_true : array_like of shape (N,)
+        Integer class labels in ``[0, C - 1]`` (0/1 for a 1-D ``probs``).
+    probs : array_like of shape (N, C) or (N,)
+        Probability rows (each summing to 1), or the probability of class 1.
+
+    Returns
+    -------
+    float
+        The mean Brier score.
+
+    Raises
+    ------
+    ValueError
+        If ``probs`` is not 1-D or 2-D, is outside [0, 1] or its rows do not
+        sum to 1, if ``y_true`` is out of range or of another length, or if
+        the input is empty.
+
+    Examples
+    --------
+    >>> round(brier_score([0, 1], [[0.8, 0.2], [0.4, 0.6]]), 4)  # (.08+.32)/2
+    0.2
+    >>> round(brier_score([0, 1], [0.2, 0.6]), 4)  # (0.04 + 0.16) / 2
+    0.1
+
+    Introduced in chapter "Label smoothing".
+    """
+    probs = _check_probabilities(probs, "probs", sum_to_one=False)
+    _check_ndim(probs, (1, 2), "probs")
+    n_classes = 2 if probs.ndim == 1 else probs.shape[1]
+    if probs.ndim == 2:
+        probs = _check_probabilities(probs, "probs", axis=1)
+    labels = _check_labels(y_true, "y_true", n_classes=n_classes)
+    _check_ndim(labels, 1, "y_true")
+    _check_same_length(labels, probs, ("y_true", "probs"))
+    if labels.size == 0:
+        raise ValueError("y_true and probs must contain at least one sample")
+    if probs.ndim == 1:
+        return float(np.mean((probs - labels) ** 2))
+    onehot = np.zeros_like(probs)
+    onehot[np.arange(len(labels)), labels] = 1.0
+    return float(np.mean(np.sum((probs - onehot) ** 2, axis=1)))
+
+
+def _mean_nll_at_temperature(log_t, logits, labels):
+    """Mean negative log-likelihood of softmax(logits / exp(log_t))."""
+    z = logits / np.exp(log_t)
+    z = z - z.max(axis=1, keepdims=True)
+    log_norm = np.log(np.exp(z).sum(axis=1))
+    return float(np.mean(log_norm - z[np.arange(len(labels)), labels]))
+
+
+def fit_temperature(y_true, logits, *, bounds=(1e-2, 1e2)):
+    r"""Temperature scaling: the temperature that minimises the log loss.
+
+    .. math:: T^{*} = \arg\min_{T > 0} \; -\frac{1}{N} \sum_{i=1}^{N}
+              \log \operatorname{softmax}(z_i / T)_{y_i}
+
+    (Guo et al., 2017). Fit it on held-out data (a validation split, never
+    the training set), then predict with ``softmax(logits / T)``: :math:`T > 1`
+    softens over-confident probabilities, :math:`T < 1` sharpens
+    under-confident ones, and the arg-max (the accuracy) never changes. The
+    one-dimensional problem is solved over :math:`\log T` with
+    :func:`scipy.optimize.minimize_scalar` (bounded). This is what
+    scikit-learn's ``CalibratedClassifierCV(method="temperature")`` fits.
+
+    Parameters
+    ----------
+    y_true : array_like of shape (N,)
+        Integer class labels of the held-out samples.
+    logits : array_like of shape (N, C)
+        The model's logits for the same samples.
+    bounds : tuple of two floats, default (0.01, 100)
+        Search interval for :math:`T`, with ``0 < low < high``.
+
+    Returns
+    -------
+    float
+        The fitted temperature :math:`T^{*}`.
+
+    Raises
+    ------
+    ValueError
+        If ``logits`` is not 2-D or not finite, ``y_true`` is out of range or
+        of another length, the input is empty, or ``bounds`` is not an
+        increasing pair of positive numbers.
+
+    Examples
+    --------
+    >>> # confident and wrong half of the time: soften (T > 1)
+    >>> t = fit_temperature([0, 1], [[3.0, 0.0], [3.0, 0.0]])
+    >>> bool(t > 1)
+    True
+
+    Introduced in chapter "Label smoothing".
+    """
+    from scipy.optimize import minimize_scalar
+
+    logits = _as_float_array(logits, "logits")
+    _check_ndim(logits, 2, "logits")
+    labels = _check_labels(y_true, "y_true", n_classes=logits.shape[1])
+    _check_ndim(labels, 1, "y_true")
+    _check_same_length(labels, logits, ("y_true", "logits"))
+    if labels.size == 0:
+        raise ValueError("y_true and logits must contain at least one sample")
+    try:
+        low, high = (float(b) for b in bounds)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"bounds must be a pair of positive numbers; got {bounds!r}"
+        ) from None
+    if not 0 < low < high < np.inf:
+        raise ValueError(
+            f"bounds must satisfy 0 < low < high; got {bounds!r}"
+        )
+    result = minimize_scalar(
+        _mean_nll_at_temperature, bounds=(np.log(low), np.log(high)),
+        args=(logits, labels), method="bounded", options={"xatol": 1e-10},
+    )
+    return float(np.exp(result.x))

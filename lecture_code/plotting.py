@@ -329,3 +329,56 @@ def plot_confusion_matrix(ax, y_true, y_pred, *, normalize=False, title,
         display.im_.set_clim(0, 1)
     return label_axes(ax, xlabel="predicted digit", ylabel="true digit", title=title,
                       legend=False)
+
+
+# --- Calibration, continued (chapter "Label smoothing") ---
+
+
+def plot_bin_counts(ax, y_true, probs, *, n_bins=15, title=None, color=None):
+    """How many predictions fall in each confidence bin of a reliability diagram.
+
+    Draws one bar per bin of :func:`lecture_code.reliability_curve` (the same
+    equal-width bins as :func:`reliability_diagram`) and writes each
+    non-empty bin's count above its bar, so that a reader can see which bars
+    of the diagram rest on many predictions and which on a handful. The
+    y-axis is logarithmic: the top bin usually holds most predictions.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+    y_true : array_like of shape (N,)
+        Integer class labels.
+    probs : array_like of shape (N, C) or (N,)
+        Probability rows, or the probability of class 1 of a binary problem.
+    n_bins : int, default 15
+        Number of equal-width confidence bins.
+    title : str, optional
+        Title (default: "predictions per confidence bin").
+    color : str, optional
+        Bar colour (default :data:`COLORS` sky blue).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Introduced in chapter "Label smoothing".
+    """
+    from .calibration import reliability_curve
+
+    curve = reliability_curve(y_true, probs, n_bins=n_bins)
+    width = curve.bin_edges[1] - curve.bin_edges[0]
+    filled = curve.counts > 0
+    lefts = curve.bin_edges[:-1][filled]
+    counts = curve.counts[filled]
+    ax.bar(lefts, counts, width=width, align="edge", edgecolor="white",
+           color=color or COLORS["sky"])
+    for left, count in zip(lefts, counts):
+        ax.annotate(str(count), (left + width / 2, count), ha="center",
+                    va="bottom", fontsize=7)
+    ax.set_yscale("log")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0.5, 4 * curve.counts.max())
+    return label_axes(ax, xlabel="confidence (max probability)",
+                      ylabel="predictions (count)",
+                      title=title or "predictions per confidence bin",
+                      legend=False)
