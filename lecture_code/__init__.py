@@ -51,3 +51,5 @@ from .training import SoftmaxClassifier, fit_softmax_regression
 from .data import load_mnist, mnist_cache_dir, mnist_sample, scale_pixels
 # --- plotting (every chapter) ----------------------------------------------
 # Imported as ``lecture_code.plotting`` (not re-exported: it loads matplotlib).
+# --- from-scratch backpropagation (chapter "MNIST") --------------------------
+from .training import mlp_loss_and_gradients
