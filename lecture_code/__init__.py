@@ -21,12 +21,14 @@ from .activations import log_softmax, logsumexp, sigmoid, softmax
 # --- information theory (chapters "Surprise", "Entropy", "Cross-entropy") --
 from .information import (
     bhattacharyya,
+    conditional_entropy,
     cross_entropy,
     entropy,
     hellinger,
     information_gain,
     js_divergence,
     kl_divergence,
+    mutual_information,
     surprise,
     total_variation,
     wasserstein_1d,
@@ -51,15 +53,16 @@ from .focal import (
     softmax_focal_loss,
     softmax_focal_loss_grad,
 )
-# --- training and calibration (chapters "Label smoothing", "Focal loss") --
-from .calibration import ReliabilityCurve, expected_calibration_error, reliability_curve
-from .training import SoftmaxClassifier, fit_softmax_regression
+# --- calibration and training (chapters "Label smoothing" to "MNIST") ----
+from .calibration import (
+    ReliabilityCurve,
+    brier_score,
+    expected_calibration_error,
+    fit_temperature,
+    reliability_curve,
+)
+from .training import SoftmaxClassifier, fit_softmax_regression, mlp_loss_and_gradients
 # --- data (chapter "MNIST") -----------------------------------------------
 from .data import load_mnist, mnist_cache_dir, mnist_sample, scale_pixels
 # --- plotting (every chapter) ----------------------------------------------
 # Imported as ``lecture_code.plotting`` (not re-exported: it loads matplotlib).
-# --- joint and conditional entropy (chapter "Entropy") ---------------------
-from .information import conditional_entropy, mutual_information
-
-# --- proper scoring and temperature scaling (chapter "Label smoothing") ---
-from .calibration import brier_score, fit_temperature

@@ -24,6 +24,7 @@ from threadpoolctl import threadpool_limits
 
 from ._validation import (
     _as_float_array,
+    _check_labels,
     _check_n_classes,
     _check_ndim,
     _check_nonnegative,
@@ -40,7 +41,7 @@ from .losses import (
     softmax_focal_loss_grad,
 )
 
-__all__ = ["SoftmaxClassifier", "fit_softmax_regression"]
+__all__ = ["SoftmaxClassifier", "fit_softmax_regression", "mlp_loss_and_gradients"]
 
 _LOSSES = ("cross_entropy", "focal")
 
@@ -285,3 +286,108 @@ def fit_softmax_regression(
         n_iter=int(result.nit),
         converged=bool(result.success),
     )
+
+
+def mlp_loss_and_gradients(params, X, y, *, alpha=0.0):
+    r"""Loss and gradients of a one-hidden-layer ReLU network: backpropagation.
+
+    The network of scikit-learn's ``MLPClassifier(hidden_layer_sizes=(H,))``.
+    Forward pass, for a minibatch of :math:`B` images (rows of :math:`X`):
+
+    .. math:: A = XW_1 + b_1, \qquad H = \max(A, 0), \qquad
+              P = \operatorname{softmax}(HW_2 + b_2),
+
+    .. math:: J = -\frac{1}{B}\sum_{i=1}^{B} \log P_{i, y_i}
+              + \frac{\alpha}{2B}\left(\lVert W_1\rVert^2 + \lVert W_2\rVert^2
+              \right)
+
+    (the L2 term divided by the batch size, as ``MLPClassifier`` does).
+    Backward pass, the chain rule from the output back, with the one-hot
+    targets :math:`Y`:
+
+    .. math:: \Delta_2 = \frac{P - Y}{B}, \qquad
+              \nabla_{W_2} J = H^\top \Delta_2 + \frac{\alpha}{B} W_2, \qquad
+              \nabla_{b_2} J = \mathbf{1}^\top \Delta_2,
+
+    .. math:: \Delta_1 = (\Delta_2 W_2^\top) \odot [A > 0], \qquad
+              \nabla_{W_1} J = X^\top \Delta_1 + \frac{\alpha}{B} W_1, \qquad
+              \nabla_{b_1} J = \mathbf{1}^\top \Delta_1 .
+
+    :math:`P - Y` is the gradient of the softmax cross-entropy with respect to
+    the logits (chapter "Cross-entropy"); :math:`[A > 0]` is the derivative of
+    the ReLU.
+
+    Parameters
+    ----------
+    params : sequence of 4 array_like
+        ``(W1, b1, W2, b2)`` of shapes (D, H), (H,), (H, C), (C,).
+    X : array_like of shape (B, D)
+        The minibatch.
+    y : array_like of shape (B,)
+        Integer labels in ``[0, C - 1]``.
+    alpha : float, default 0.0
+        L2 penalty :math:`\alpha \ge 0` on the weights (not the biases).
+
+    Returns
+    -------
+    loss : float
+        :math:`J`, in nats.
+    grads : list of ndarray
+        The gradients of :math:`J` with respect to ``W1, b1, W2, b2``.
+
+    Raises
+    ------
+    ValueError
+        If ``params`` is not four arrays of matching shapes, ``X`` is not 2-D
+        with ``D`` columns, ``y`` does not hold one label in ``[0, C - 1]``
+        per row of ``X``, or ``alpha`` is negative.
+
+    Examples
+    --------
+    >>> params = [np.zeros((2, 3)), np.zeros(3), np.zeros((3, 2)), np.zeros(2)]
+    >>> loss, grads = mlp_loss_and_gradients(params, np.ones((1, 2)), [0])
+    >>> bool(np.isclose(loss, np.log(2)))  # zero weights: a uniform guess
+    True
+
+    Introduced in chapter "MNIST".
+    """
+    W1, b1, W2, b2 = _check_mlp_params(params)
+    X = _as_float_array(X, "X")
+    _check_ndim(X, 2, "X")
+    if X.shape[1] != W1.shape[0]:
+        raise ValueError(f"X must have {W1.shape[0]} columns (the rows of W1); "
+                         f"got {X.shape[1]}")
+    y = _check_labels(y, "y", W2.shape[1])
+    _check_ndim(y, 1, "y")
+    _check_same_length(X, y, ("X", "y"))
+    alpha = _check_nonnegative(alpha, "alpha")
+    B = len(y)
+    A = X @ W1 + b1                      # forward: hidden pre-activations
+    H = np.maximum(A, 0.0)               # ReLU
+    Z = H @ W2 + b2                      # logits
+    penalty = alpha / (2 * B) * (np.sum(W1**2) + np.sum(W2**2))
+    loss = float(softmax_cross_entropy(y, Z)) + penalty
+    Y = np.zeros_like(Z)
+    Y[np.arange(B), y] = 1.0             # one-hot targets
+    D2 = (softmax(Z, axis=1) - Y) / B    # backward: delta at the output, p - y
+    D1 = (D2 @ W2.T) * (A > 0)           # chain rule through W2 and the ReLU
+    grads = [X.T @ D1 + alpha / B * W1, D1.sum(axis=0),
+             H.T @ D2 + alpha / B * W2, D2.sum(axis=0)]
+    return loss, grads
+
+
+def _check_mlp_params(params):
+    """``(W1, b1, W2, b2)`` as float arrays of matching shapes, or ValueError."""
+    if len(params) != 4:
+        raise ValueError(f"params must be (W1, b1, W2, b2); got {len(params)} arrays")
+    names = ("W1", "b1", "W2", "b2")
+    W1, b1, W2, b2 = (_as_float_array(p, n) for p, n in zip(params, names))
+    for arr, name, ndim in zip((W1, b1, W2, b2), names, (2, 1, 2, 1)):
+        _check_ndim(arr, ndim, name)
+    if b1.shape[0] != W1.shape[1] or W2.shape[0] != W1.shape[1]:
+        raise ValueError(f"W1 has {W1.shape[1]} hidden units but b1 has shape "
+                         f"{b1.shape} and W2 {W2.shape}")
+    if b2.shape[0] != W2.shape[1]:
+        raise ValueError(f"W2 has {W2.shape[1]} classes but b2 has shape {b2.shape}")
+    return W1, b1, W2, b2
+
