@@ -352,6 +352,8 @@ def uses_lecture_code(source, allowed):
     tree = _python(source)
     if tree is None:
         return "lecture_code" in source
+    docstrings = {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Expr)}
+    strings = []
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "lecture_code":
             if any((node.module, a.name) not in allowed for a in node.names):
@@ -359,15 +361,17 @@ def uses_lecture_code(source, allowed):
         elif isinstance(node, ast.Import):
             if any(a.name.split(".")[0] == "lecture_code" for a in node.names):
                 return True
-        elif isinstance(node, ast.Constant) and isinstance(node.value, (str, bytes)):
-            text = node.value if isinstance(node.value, str) else node.value.decode("latin-1")
-            if "lecture_code" in text or "lecture" in text and "code" in text:
-                return True
         elif isinstance(node, ast.Name) and node.id == "lecture_code":
             return True
         elif isinstance(node, ast.Attribute) and node.attr == "lecture_code":
             return True
-    return False
+        elif (isinstance(node, ast.Constant) and isinstance(node.value, (str, bytes))
+              and id(node) not in docstrings):
+            value = node.value
+            strings.append(value if isinstance(value, str) else value.decode("latin-1"))
+    # strings put together ("lecture" + "_code"), any case and separators
+    joined = re.sub(r"[^a-z]", "", "".join(strings).lower())
+    return "lecturecode" in joined
 
 
 def _names_in(test_file):
