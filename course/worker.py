@@ -491,9 +491,9 @@ def grade(submission, autograder, name, *, work, run_dir, setup, limits, timeout
                 values = sub.ask({"op": "names", "names": names})
             except Exception:
                 values = {}
-            env = {n: v for n, v in (values or {}).items()
-                   if isinstance(n, str) and n not in trusted_env}
-            env.update({n: v for n, v in trusted_env.items() if n in (values or {})})
+            values = values if type(values) is dict else {}
+            env = {n: v for n, v in values.items() if n in names and n not in trusted_env}
+            env.update({n: v for n, v in trusted_env.items() if n in values})
             Checker.check(tests[question], NBMetadataConfig(), global_env=env)
 
         for i, cell in cells:
