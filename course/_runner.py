@@ -6,7 +6,8 @@ the tests and the autograder archive are nowhere it can read. Before it runs
 any submission code it
 
 1. limits itself (``RLIMIT_AS`` memory, ``RLIMIT_FSIZE`` file size,
-   ``RLIMIT_NPROC`` processes, ``RLIMIT_CPU``), sends its output to /dev/null;
+   ``RLIMIT_CPU``; the grader has put it in a pids cgroup), sends its output
+   to /dev/null;
 2. replaces ``lecture_code`` by a stand-in with only the names that the
    homework's set-up cells import (``mnist_sample`` serves the sample the
    grader sent; there is no other data), and ``otter`` by one whose
@@ -38,8 +39,10 @@ import _landlock  # noqa: E402
 def _limit(config):
     """Apply the resource limits of ``config`` to this process (and its children)."""
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # too-large writes raise OSError instead
+    # not RLIMIT_NPROC: it counts the user's processes everywhere, and never root's;
+    # the grader puts this process in a pids cgroup instead
     for name, key in [("RLIMIT_AS", "memory"), ("RLIMIT_FSIZE", "file_size"),
-                      ("RLIMIT_NPROC", "processes"), ("RLIMIT_CPU", "cpu")]:
+                      ("RLIMIT_CPU", "cpu")]:
         if config.get(key):
             resource.setrlimit(getattr(resource, name), (config[key], config[key]))
 
@@ -202,8 +205,13 @@ def _shell():
     return InteractiveShell.instance(config=config)
 
 
-def main(fd, config):
+def main(fd, config, in_zygote=False):
     sock = socket.socket(fileno=fd)
+    if in_zygote:  # forked from the zygote: its own session, folder and environment
+        os.setsid()
+        os.chdir(config["folder"])
+        for var in ["HOME", "TMPDIR", "MPLCONFIGDIR"]:
+            os.environ[var] = config["folder"]
     _limit(config)
     import numpy as np
 
@@ -219,7 +227,7 @@ def main(fd, config):
     os.dup2(devnull, 2)
     _stand_in([tuple(pair) for pair in config.get("allowed", [])], data)
     _stand_in_otter()
-    confinement = ["network namespace"] if _own_network() else []
+    confinement = ["network namespace"] if in_zygote and config.get("netns") or _own_network() else []
     if config.get("landlock", True):
         confinement += _landlock.restrict(config["read_only"], [os.getcwd(), os.devnull])
     _channel.send(sock, {"confinement": confinement, "pid": os.getpid()})
@@ -227,5 +235,63 @@ def main(fd, config):
     Server(sock, shell).serve()
 
 
+def zygote(path, config):
+    """Fork a runner for each grading process that connects to the Unix socket ``path``.
+
+    Started fresh by the batch (never forked from a process that holds tests),
+    it imports the libraries once, so each runner starts warm. A request is a
+    folder name (its limits and confinement are the zygote's own ``config``,
+    not the request's) and the channel's file descriptor (``SCM_RIGHTS``). For
+    each, an intermediate process forks the runner, tells the grading process
+    its pid and, when it ends, its wait status.
+    """
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(path)
+    listener.listen(64)
+    netns = _own_network()
+    import numpy  # noqa: F401
+
+    for module in config.get("preload", []):
+        try:
+            __import__(module)
+        except Exception:
+            pass
+    from IPython.core.interactiveshell import InteractiveShell  # noqa: F401
+
+    base = os.path.realpath(os.path.dirname(path))
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the intermediate processes reap themselves
+    while True:
+        conn, _ = listener.accept()
+        try:
+            message, fds, _, _ = socket.recv_fds(conn, 4096, 1)
+            folder = os.path.realpath(os.path.join(base, json.loads(message)["folder"]))
+            if len(fds) != 1 or os.path.dirname(os.path.dirname(folder)) != base:
+                raise ValueError("bad request")
+        except Exception:
+            conn.close()
+            continue
+        if os.fork() == 0:
+            listener.close()
+            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+            pid = os.fork()
+            if pid == 0:
+                conn.close()
+                main(fds[0], {**config, "folder": folder, "netns": netns}, in_zygote=True)
+                os._exit(0)
+            os.close(fds[0])
+            _channel.send(conn, {"pid": pid})
+            _, status = os.waitpid(pid, 0)
+            try:
+                _channel.send(conn, {"status": status})
+            except OSError:
+                pass
+            os._exit(0)
+        conn.close()
+        os.close(fds[0])
+
+
 if __name__ == "__main__":
-    main(int(sys.argv[1]), json.loads(sys.argv[2]))
+    if sys.argv[1] == "--zygote":
+        zygote(sys.argv[2], json.loads(sys.argv[3]))
+    else:
+        main(int(sys.argv[1]), json.loads(sys.argv[2]))

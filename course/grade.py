@@ -188,6 +188,40 @@ def samples_needed(setup_cells):
     return sorted(set(found))
 
 
+def _start_zygote(base, options, limits):
+    """Start the batch's zygote (a fresh interpreter that forks warm runners); or None.
+
+    Returns ``(socket path, Popen)``. The zygote holds the limits and confinement
+    of every runner; a grading process only names the runner's folder.
+    """
+    import secrets
+    import subprocess
+
+    from .worker import _RUNNER, _read_only_paths, allowed_lecture_code
+
+    path = base / f"zygote-{secrets.token_hex(16)}.sock"
+    if len(str(path)) > 100:  # AF_UNIX paths are short; then each runner starts cold
+        return None
+    modules = [line.split()[1].split(".")[0] if line.startswith("import ") else line.split()[1]
+               for line in options["setup"]["imports"]]
+    preload = ["numpy", "scipy.special", "scipy.stats"] + [
+        m for m in dict.fromkeys(modules) if not m.startswith(("lecture_code", "otter"))]
+    config = {**limits, "allowed": allowed_lecture_code(options["setup"]["imports"]),
+              "read_only": _read_only_paths(), "landlock": True, "preload": preload}
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(base), "LANG": "C.UTF-8", "MPLBACKEND": "Agg",
+           "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+           "PYTHONHASHSEED": "0"}
+    proc = subprocess.Popen([sys.executable, "-I", str(_RUNNER), "--zygote", str(path),
+                             json.dumps(config)], cwd=base, env=env, start_new_session=True,
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    for _ in range(500):  # it binds the socket first thing (before importing anything heavy)
+        if path.exists() or proc.poll() is not None:
+            break
+        time.sleep(0.01)
+    return (str(path), proc) if path.exists() else None
+
+
 _warned = set()
 
 
@@ -211,9 +245,15 @@ def grade_batch(name, submissions, autograder, out_csv, *, master_cells=(), time
     out_csv = Path(out_csv)
     json_dir = out_csv.with_name(out_csv.stem + "-results")
     json_dir.mkdir(parents=True, exist_ok=True)
-    questions = archive_questions(autograder)
     limits = {**DEFAULT_LIMITS, **(limits or {})}
     limits.setdefault("cpu", int(timeout) + 10)
+    options = {"setup": setup_of(master_cells), "limits": limits, "timeout": timeout}
+    # the zygote and the forkserver import their libraries while this process reads the archive
+    base = Path(tempfile.mkdtemp(prefix="course-grade-")).resolve()
+    zygote = _start_zygote(base, options, limits)
+    options["zygote"] = zygote and zygote[0]
+    server = ThreadPoolExecutor(max_workers=1).submit(_context)
+    questions = archive_questions(autograder)
 
     if _landlock.abi_version() < 1:
         _warn_once("this kernel has no Landlock: submissions can read and write any file "
@@ -229,15 +269,12 @@ def grade_batch(name, submissions, autograder, out_csv, *, master_cells=(), time
     else:
         probe.kill_all()
 
-    data = {}
-    for n, seed in samples_needed(master_cells):
+    options["data"] = {}
+    for n, seed in samples_needed(master_cells):  # read once for the whole batch
         from lecture_code import mnist_sample
 
-        data[f"{n}-{seed}"] = mnist_sample(n, random_state=seed)
-    options = {"setup": setup_of(master_cells), "limits": limits, "timeout": timeout,
-               "data": data}
-    ctx = _context()
-    base = Path(tempfile.mkdtemp(prefix="course-grade-"))
+        options["data"][f"{n}-{seed}"] = mnist_sample(n, random_state=seed)
+    ctx = server.result()
 
     def run(job):
         index, submission = job
@@ -263,6 +300,9 @@ def grade_batch(name, submissions, autograder, out_csv, *, master_cells=(), time
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
             rows = list(pool.map(run, enumerate(submissions)))
     finally:
+        if zygote:
+            _kill_tree(zygote[1].pid)
+            zygote[1].wait()
         shutil.rmtree(base, ignore_errors=True)
 
     fields = ["file", *[q.name for q in questions], "total", "max", "status"]

@@ -129,25 +129,41 @@ class Remote:
 class Submission:
     """The submission's process and the channel to it; every request has the deadline."""
 
-    def __init__(self, folder, config, deadline, data=None, cgroup=None):
+    def __init__(self, folder, config, deadline, data=None, cgroup=None, zygote=None):
         self.folder, self.deadline, self.gone, self.cgroup = folder, deadline, None, cgroup
+        self.proc = self.zygote = self.code = None
         mine, theirs = socket.socketpair()
-        env = {"PATH": "/usr/bin:/bin", "HOME": str(folder), "TMPDIR": str(folder),
-               "LANG": "C.UTF-8", "MPLBACKEND": "Agg", "MPLCONFIGDIR": str(folder),
-               "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-               "PYTHONHASHSEED": "0"}
-        self.proc = subprocess.Popen(
-            [sys.executable, "-I", str(_RUNNER), str(theirs.fileno()), json.dumps(config)],
-            cwd=folder, env=env, pass_fds=[theirs.fileno()], start_new_session=True,
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=open(Path(folder).parent / (Path(folder).name + ".log"), "wb"))
+        if zygote:  # a warm runner forked by the batch's zygote
+            self.zygote = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            self.zygote.settimeout(max(1.0, deadline - time.monotonic()))
+            self.zygote.connect(zygote)
+            folder_name = os.path.relpath(folder, os.path.dirname(zygote))
+            socket.send_fds(self.zygote, [json.dumps({"folder": folder_name}).encode()],
+                            [theirs.fileno()])
+            self.pid = int(_channel.receive(self.zygote)["pid"])
+        else:
+            env = {"PATH": "/usr/bin:/bin", "HOME": str(folder), "TMPDIR": str(folder),
+                   "LANG": "C.UTF-8", "MPLBACKEND": "Agg", "MPLCONFIGDIR": str(folder),
+                   "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+                   "PYTHONHASHSEED": "0"}
+            with open(Path(folder).parent / (Path(folder).name + ".log"), "wb") as log:
+                self.proc = subprocess.Popen(
+                    [sys.executable, "-I", str(_RUNNER), str(theirs.fileno()), json.dumps(config)],
+                    cwd=folder, env=env, pass_fds=[theirs.fileno()], start_new_session=True,
+                    stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log)
+            self.pid = self.proc.pid
         theirs.close()
         self.sock = mine
         if cgroup:
-            cgroup.add(self.proc.pid)
+            cgroup.add(self.pid)
         self._send({"mnist": {key: [self.encode(X), self.encode(y)]
                               for key, (X, y) in (data or {}).items()}})
         self.confinement = self._receive().get("confinement", [])
+
+    @property
+    def returncode(self):
+        """The exit code of the submission's process (negative: killed by that signal)."""
+        return self.code
 
     # -- channel -------------------------------------------------------------
     def _remaining(self):
@@ -225,7 +241,7 @@ class Submission:
     # -- the process ---------------------------------------------------------
     def kill(self):
         """Kill the submission's process, its process group and everything it started."""
-        for pid in [self.proc.pid, *(self.cgroup.pids() if self.cgroup else [])]:
+        for pid in [self.pid, *(self.cgroup.pids() if self.cgroup else [])]:
             for kill in (os.killpg, os.kill):
                 try:
                     kill(pid, signal.SIGKILL)
@@ -233,10 +249,19 @@ class Submission:
                     pass
         if self.cgroup:
             self.cgroup.kill_all()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            pass
+        if self.proc is not None:
+            try:
+                self.code = self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                pass
+        elif self.zygote is not None:
+            try:
+                self.zygote.settimeout(10)
+                status = _channel.receive(self.zygote).get("status")
+                self.code = os.waitstatus_to_exitcode(int(status))
+            except (OSError, EOFError, ValueError, TypeError, _channel.ProtocolError):
+                pass
+            self.zygote.close()
         self.sock.close()
 
 
@@ -417,7 +442,7 @@ def _size(n):
 
 
 def grade(submission, autograder, name, *, work, run_dir, setup, limits, timeout,
-          data=None, cgroup_name=None):
+          data=None, cgroup_name=None, zygote=None):
     """Grade ``submission`` against the ``autograder`` zip; return a result dict.
 
     ``work`` is a private folder of this process (the tests go there);
@@ -483,7 +508,7 @@ def grade(submission, autograder, name, *, work, run_dir, setup, limits, timeout
     Checker.enable_tracking()
     sub = None
     try:
-        sub = Submission(run_dir, config, deadline, data, cgroup)
+        sub = Submission(run_dir, config, deadline, data, cgroup, zygote)
 
         def check(question):
             names = sorted(_names_in(questions[question]) - reserved)
@@ -528,7 +553,7 @@ def grade(submission, autograder, name, *, work, run_dir, setup, limits, timeout
     elif gone and gone.startswith("protocol"):
         status = f"error: submission broke the channel {gone}"[:250]
     elif gone:
-        code = sub.proc.returncode if sub else None
+        code = sub.returncode if sub else None
         if code is not None and code < 0:
             sig = signal.Signals(-code).name
             status = (f"error: CPU time limit ({limits['cpu']} s)" if sig == "SIGXCPU"
