@@ -39,7 +39,7 @@ RIGHT = {
             return h if base is None else h / np.log(base)
     """,
     "q3": """
-        weather = np.array([0.80, 0.15, 0.05])
+        weather = np.array([0.90, 0.05, 0.04, 0.01])
         weather_entropy = entropy(weather)
     """,
     "q4": """
@@ -57,7 +57,7 @@ WRONG = {**RIGHT, "q2": """
             p = np.asarray(p, dtype=float)
             return np.sum(p * np.log(p), axis=-1)
     """, "q3": """
-        weather = np.array([0.80, 0.15, 0.05])
+        weather = np.array([0.90, 0.05, 0.04, 0.01])
         weather_entropy = 0.5
     """, "q4": """
         def information_gain(parent, left, right):
@@ -125,7 +125,7 @@ def attacks(tmp, port):
                     shutil.copy(path, ".")
                 except Exception:
                     pass
-            found = re.findall(r"0\\.6128694", stolen)
+            found = re.findall(r"0\\.4194178", stolen)
             weather_entropy = float(found[0]) if found else 0.5
         """),
         "kills_parent": ("start", """
