@@ -134,14 +134,18 @@ class Submission:
         self.proc = self.zygote = self.code = None
         mine, theirs = socket.socketpair()
         if zygote:  # a warm runner forked by the batch's zygote
-            self.zygote = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            self.zygote.settimeout(max(1.0, deadline - time.monotonic()))
-            self.zygote.connect(zygote)
-            folder_name = os.path.relpath(folder, os.path.dirname(zygote))
-            socket.send_fds(self.zygote, [json.dumps({"folder": folder_name}).encode()],
-                            [theirs.fileno()])
-            self.pid = int(_channel.receive(self.zygote)["pid"])
-        else:
+            try:
+                self.zygote = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                self.zygote.settimeout(max(1.0, deadline - time.monotonic()))
+                self.zygote.connect(zygote)
+                folder_name = os.path.relpath(folder, os.path.dirname(zygote))
+                socket.send_fds(self.zygote, [json.dumps({"folder": folder_name}).encode()],
+                                [theirs.fileno()])
+                self.pid = int(_channel.receive(self.zygote)["pid"])
+            except (OSError, EOFError, KeyError, ValueError, _channel.ProtocolError):
+                self.zygote.close()  # the zygote is gone: start this runner cold
+                self.zygote = zygote = None
+        if not zygote:
             env = {"PATH": "/usr/bin:/bin", "HOME": str(folder), "TMPDIR": str(folder),
                    "LANG": "C.UTF-8", "MPLBACKEND": "Agg", "MPLCONFIGDIR": str(folder),
                    "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",

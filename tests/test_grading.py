@@ -340,3 +340,21 @@ def test_scores_agree_with_otters_own_runner(built, graded, tmp_path, monkeypatc
     ours = {q: float(row[q]) for q in questions}
     assert {q: results.get_score(q) for q in questions} == ours
     assert 0 < sum(ours.values()) < POINTS[hw]  # a partial score, so the comparison bites
+
+
+def test_a_runner_started_cold_grades_the_same(built, tmp_path):
+    # without the batch's zygote (e.g. a socket path too long), each runner starts fresh
+    from course.grade import DEFAULT_LIMITS
+    from course.worker import grade
+
+    (tmp_path / "work").mkdir()
+    (tmp_path / "run").mkdir()
+    cells = json.loads((ROOT / "homework" / "hw1" / "hw1.ipynb").read_text())["cells"]
+    result = grade(str(built / "dist" / "hw1-solutions.ipynb"),
+                   str(built / "dist" / "hw1-autograder.zip"), "hw1", work=tmp_path / "work",
+                   run_dir=tmp_path / "run", setup=setup_of(cells),
+                   limits={**DEFAULT_LIMITS, "cpu": 120}, timeout=120)
+    assert result["status"] == "ok"
+    assert {q: s["score"] for q, s in result["scores"].items()} == {
+        "q1": 2, "q2": 3, "q3": 2, "q4": 3}
+    assert {"filesystem", "network", "signals"} <= set(result["confinement"])
