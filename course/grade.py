@@ -281,14 +281,16 @@ def grade_batch(name, submissions, autograder, out_csv, *, master_cells=(), time
         start = time.monotonic()
         folder = base / str(index)
         folder.mkdir(mode=0o700)
+        cgroup = f"course-grade-{os.getpid()}-{index}" if probe else None
         try:
             result = grade_one(ctx, submission, autograder, name, folder,
-                               {**options, "cgroup_name": f"course-grade-{os.getpid()}-{index}"
-                                if probe else None})
+                               {**options, "cgroup_name": cgroup})
         except Exception as exc:  # never lose a row, whatever happened
             result = {"status": f"error: grader crashed ({type(exc).__name__}: {exc})"[:250],
                       "scores": {}}
         finally:
+            if cgroup:  # a grading process that was killed leaves its cgroup behind
+                Cgroup.remove(cgroup)
             shutil.rmtree(folder, ignore_errors=True)
         result["seconds"] = round(time.monotonic() - start, 1)
         result["file"] = submission

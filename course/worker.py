@@ -288,6 +288,15 @@ class Cgroup:
                     continue
         return None
 
+    @classmethod
+    def remove(cls, name):
+        """Kill whatever is left in the cgroup ``name`` and remove it (if it exists)."""
+        for base in ["/sys/fs/cgroup/pids", "/sys/fs/cgroup"]:
+            if Path(base, name, "cgroup.procs").is_file():
+                group = cls.__new__(cls)
+                group.path = Path(base, name)
+                group.kill_all()
+
     def add(self, pid):
         (self.path / "cgroup.procs").write_text(str(pid))
 
