@@ -34,6 +34,16 @@ def expand(paths):
     return [str(f) for f in files]
 
 
+def _size(text):
+    """``--memory``'s type: bytes, or argparse's usage error naming the value."""
+    from .grade import parse_size
+
+    try:
+        return parse_size(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="python -m course",
                                      description="Homework of the course, graded with otter-grader.")
@@ -55,7 +65,7 @@ def build_parser():
     p.add_argument("--out", type=Path, required=True, help="the CSV to write")
     p.add_argument("--timeout", type=float, default=60, help="seconds per submission (60)")
     p.add_argument("--jobs", type=int, default=1, help="submissions graded in parallel (1)")
-    p.add_argument("--memory", default="2G",
+    p.add_argument("--memory", default="2G", type=_size,
                    help="memory limit of each submission's process, e.g. 2G or 512M (2G)")
     p.add_argument("--autograder", type=Path,
                    help="autograder zip (default: dist/HW-autograder.zip from assign)")
@@ -86,7 +96,7 @@ def main(argv=None):
     else:
         import json
 
-        from .grade import grade_batch, parse_size
+        from .grade import grade_batch
 
         if args.homework not in masters:
             sys.exit(f"unknown homework {args.homework!r}; choose from {', '.join(masters)}")
@@ -96,7 +106,7 @@ def main(argv=None):
         cells = json.loads(masters[args.homework].read_text(encoding="utf-8"))["cells"]
         rows = grade_batch(args.homework, expand(args.submissions), autograder, args.out,
                            master_cells=cells, timeout=args.timeout, jobs=args.jobs,
-                           limits={"memory": parse_size(args.memory)})
+                           limits={"memory": args.memory})
         ok = sum(row["status"] == "ok" for row in rows)
         print(f"graded {len(rows)} submissions ({ok} ok, {len(rows) - ok} with a status) "
               f"-> {args.out}")

@@ -358,3 +358,11 @@ def test_a_runner_started_cold_grades_the_same(built, tmp_path):
     assert {q: s["score"] for q, s in result["scores"].items()} == {
         "q1": 2, "q2": 3, "q3": 2, "q4": 3}
     assert {"filesystem", "network", "signals"} <= set(result["confinement"])
+
+
+def test_memory_limit_must_be_a_size(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "course", "grade", "hw1", "x.ipynb",
+                           "--out", tmp_path / "g.csv", "--memory", "lots"],
+                          cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 2 and "size must look like 2G, 512M or 1048576; got 'lots'" in (
+        proc.stderr)
