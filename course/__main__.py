@@ -26,8 +26,22 @@ def expand(paths):
     """Submission files: files as given, folders replaced by the notebooks inside them."""
     files = []
     for path in map(Path, paths):
-        files.extend(sorted(path.rglob("*.ipynb")) if path.is_dir() else [path])
+        if path.is_dir():  # not Jupyter's autosaved copies in .ipynb_checkpoints/
+            files.extend(sorted(f for f in path.rglob("*.ipynb")
+                                if ".ipynb_checkpoints" not in f.relative_to(path).parts))
+        else:
+            files.append(path)
     return [str(f) for f in files]
+
+
+def _size(text):
+    """``--memory``'s type: bytes, or argparse's usage error naming the value."""
+    from .grade import parse_size
+
+    try:
+        return parse_size(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def build_parser():
@@ -51,6 +65,8 @@ def build_parser():
     p.add_argument("--out", type=Path, required=True, help="the CSV to write")
     p.add_argument("--timeout", type=float, default=60, help="seconds per submission (60)")
     p.add_argument("--jobs", type=int, default=1, help="submissions graded in parallel (1)")
+    p.add_argument("--memory", default="2G", type=_size,
+                   help="memory limit of each submission's process, e.g. 2G or 512M (2G)")
     p.add_argument("--autograder", type=Path,
                    help="autograder zip (default: dist/HW-autograder.zip from assign)")
     return parser
@@ -78,6 +94,8 @@ def main(argv=None):
             print(f"{name}: wrote {path} and {(args.dist_dir or root / 'dist')}/{name}-autograder.zip")
 
     else:
+        import json
+
         from .grade import grade_batch
 
         if args.homework not in masters:
@@ -85,11 +103,12 @@ def main(argv=None):
         autograder = args.autograder or root / "dist" / f"{args.homework}-autograder.zip"
         if not autograder.is_file():
             sys.exit(f"{autograder} not found: run `python -m course assign` first")
-        rows = grade_batch(args.homework, expand(args.submissions),
-                           load_questions(masters[args.homework]), autograder, args.out,
-                           timeout=args.timeout, jobs=args.jobs)
+        cells = json.loads(masters[args.homework].read_text(encoding="utf-8"))["cells"]
+        rows = grade_batch(args.homework, expand(args.submissions), autograder, args.out,
+                           master_cells=cells, timeout=args.timeout, jobs=args.jobs,
+                           limits={"memory": args.memory})
         ok = sum(row["status"] == "ok" for row in rows)
-        print(f"graded {len(rows)} submissions ({ok} ok, {len(rows) - ok} timeout or error) "
+        print(f"graded {len(rows)} submissions ({ok} ok, {len(rows) - ok} with a status) "
               f"-> {args.out}")
     return 0
 

@@ -1,12 +1,16 @@
-"""Grade a batch of submissions: one process per submission, a wall-clock timeout, one CSV.
+"""Grade a batch of submissions into one CSV: each in two processes, one row each.
 
-Each submission is graded by :mod:`course.worker` in a process
-forked from a warm forkserver, in a fresh temporary directory (so a submission
-that deletes or writes files only touches that copy) and in its own session. If
-it outlasts ``timeout`` seconds, its whole process tree is killed. Whatever happens, every
-submission gets exactly one row: its scores and ``ok``, or zeros and
-``timeout`` / ``error: ...``. The rows follow the order of the file names, so
-rerunning on the same inputs gives the same CSV.
+For each submission a grading process (:mod:`course.worker`, forked from a warm
+forkserver that has imported otter and the scientific stack once) starts the
+submission's own process (:mod:`course._runner`) fresh, in an empty folder of
+its own, with memory, file-size, process and CPU limits and confined by
+Landlock. The grading process holds the tests and never runs submission code;
+the submission's process never sees the tests. Whatever happens, every
+submission gets exactly one row: its scores and ``ok``, or the scores it earned
+before it stopped and a status naming what happened (``timeout (60 s)``,
+``error: memory limit (2 GiB)``, ``error: cell 3 raised NameError: ...``). The
+rows follow the order of the file names, so rerunning on the same inputs gives
+the same CSV. Questions and points come from the autograder archive.
 """
 
 import csv
@@ -14,22 +18,61 @@ import json
 import multiprocessing
 import os
 import re
+import shutil
 import signal
+import sys
 import tempfile
 import time
+import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from .masters import Question
+
+#: Default limits of a submission's process.
+DEFAULT_LIMITS = {"memory": 2 * 2**30, "file_size": 64 * 2**20, "processes": 64}
+
+
 def result_name(submission):
-    """A file name for a submission's JSON that stays unique across folders.
+    """A file name for a submission's JSON: a different name for every path (injective).
+
+    Every character but letters, digits, ``.`` and ``-`` is written as ``_`` and
+    its code point in hex, ``_`` itself included, so no two paths share a name.
 
     >>> result_name("submissions/alice/hw1.ipynb")
-    'submissions__alice__hw1.json'
-    >>> result_name("../odd name!.ipynb")
-    '___odd_name_.json'
+    'submissions_2falice_2fhw1.json'
+    >>> result_name("a__b/c.ipynb") != result_name("a/b__c.ipynb")
+    True
     """
-    stem = os.path.splitext(os.path.normpath(submission))[0]
-    return re.sub(r"[^A-Za-z0-9._-]", "_", stem.replace(os.sep, "__")).replace("..", "_") + ".json"
+    stem = os.path.splitext(os.path.normpath(submission))[0].replace(os.sep, "/")
+    return re.sub(r"[^A-Za-z0-9.-]", lambda m: f"_{ord(m.group()):x}", stem) + ".json"
+
+
+def parse_size(text):
+    """Bytes in a size such as ``2G``, ``512M``, ``2GiB`` or ``1048576``.
+
+    >>> parse_size("2G"), parse_size("512MiB"), parse_size("4096")
+    (2147483648, 536870912, 4096)
+    """
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([KMGT]?)(?:i?B)?\s*", str(text), re.IGNORECASE)
+    if not match:
+        raise ValueError(f"size must look like 2G, 512M or 1048576; got {text!r}")
+    factor = 1024 ** " KMGT".index(match.group(2).upper() or " ")
+    return int(float(match.group(1)) * factor)
+
+
+def archive_questions(autograder):
+    """The questions and points of an autograder zip, from its test files (natural order)."""
+    from otter.nbmeta_config import NBMetadataConfig
+    from otter.test_files import create_test_file
+
+    with tempfile.TemporaryDirectory(prefix="grade-questions-") as tmp:
+        with zipfile.ZipFile(autograder) as zf:
+            members = [m for m in zf.namelist() if re.fullmatch(r"tests/\w+\.py", m)]
+            zf.extractall(tmp, members)
+        tests = [create_test_file(str(Path(tmp, m)), NBMetadataConfig()) for m in members]
+    key = lambda t: [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", t.name)]
+    return [Question(t.name, _number(t.possible)) for t in sorted(tests, key=key)]
 
 
 def make_row(submission, questions, result):
@@ -58,12 +101,12 @@ def _number(x):
 
 
 def _kill_tree(pid):
-    """Kill a worker, its process group and every process it started."""
+    """Kill a grading process, its process group and every process it started."""
     try:
         import psutil
 
         procs = psutil.Process(pid).children(recursive=True)
-    except Exception:  # psutil missing, or the worker already gone
+    except Exception:  # psutil missing, or the process already gone
         procs = []
     for proc in procs:
         try:
@@ -91,58 +134,178 @@ def _context():
     return ctx
 
 
-def grade_one(ctx, submission, autograder, name, timeout):
-    """Grade one submission in a forked worker; return the worker's result dict."""
+def grade_one(ctx, submission, autograder, name, folder, options):
+    """Grade one submission in a forked grading process; return its result dict."""
     from .worker import run
 
-    with tempfile.TemporaryDirectory(prefix="grade-", ignore_cleanup_errors=True) as tmp:
-        out = Path(tmp, "result.json")
-        work = Path(tmp, "work")
-        work.mkdir()
-        proc = ctx.Process(target=run, args=(str(Path(submission).resolve()),
-                                             str(Path(autograder).resolve()), name,
-                                             str(out), str(work)))
-        proc.start()
-        proc.join(timeout)
-        timed_out = proc.is_alive()
-        _kill_tree(proc.pid)  # also whatever a finished submission left running
-        proc.join()
-        if timed_out:
-            return {"status": "timeout", "scores": {}}
+    out, work, run_dir = Path(folder, "result.json"), Path(folder, "work"), Path(folder, "run")
+    work.mkdir(mode=0o700)
+    run_dir.mkdir(mode=0o700)
+    proc = ctx.Process(target=run, args=(str(Path(submission).resolve()),
+                                         str(Path(autograder).resolve()), name, str(out),
+                                         str(work), str(run_dir), options))
+    proc.start()
+    proc.join(options["timeout"] + 60)  # the grading process keeps the timeout itself
+    timed_out = proc.is_alive()
+    _kill_tree(proc.pid)
+    proc.join()
+    if timed_out:
+        return {"status": f"timeout ({options['timeout']:g} s)", "scores": {}}
+    try:
+        return json.loads(out.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {"status": f"error: grading failed (grading process exit code {proc.exitcode})",
+                "scores": {}}
+
+
+def samples_needed(setup_cells):
+    """``mnist_sample(n, random_state)`` calls with literal arguments in a master's set-up cells.
+
+    >>> samples_needed([{"cell_type": "code",
+    ...                  "source": "X, y = mnist_sample(n=5000, random_state=0)"}])
+    [(5000, 0)]
+    """
+    import ast
+
+    found = []
+    for cell in setup_cells:
+        if cell["cell_type"] != "code":
+            continue
+        source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
         try:
-            return json.loads(out.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return {"status": f"error: grading failed (worker exit code {proc.exitcode})",
-                    "scores": {}}
+            tree = ast.parse(source)
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Call) and getattr(node.func, "id", None) == "mnist_sample"):
+                kwargs = {k.arg: k.value for k in node.keywords}
+                args = dict(zip(["n"], node.args)) | kwargs
+                try:
+                    found.append((ast.literal_eval(args.get("n", ast.Constant(5000))),
+                                  ast.literal_eval(args.get("random_state", ast.Constant(0)))))
+                except ValueError:
+                    pass
+    return sorted(set(found))
 
 
-def grade_batch(name, submissions, questions, autograder, out_csv, *, timeout=60, jobs=1):
+def _start_zygote(base, options, limits):
+    """Start the batch's zygote (a fresh interpreter that forks warm runners); or None.
+
+    Returns ``(socket path, Popen)``. The zygote holds the limits and confinement
+    of every runner; a grading process only names the runner's folder.
+    """
+    import secrets
+    import subprocess
+
+    from .worker import _RUNNER, _read_only_paths, allowed_lecture_code
+
+    path = base / f"zygote-{secrets.token_hex(16)}.sock"
+    if len(str(path)) > 100:  # AF_UNIX paths are short; then each runner starts cold
+        return None
+    modules = [line.split()[1].split(".")[0] if line.startswith("import ") else line.split()[1]
+               for line in options["setup"]["imports"]]
+    preload = ["numpy", "scipy.special", "scipy.stats"] + [
+        m for m in dict.fromkeys(modules) if not m.startswith(("lecture_code", "otter"))]
+    config = {**limits, "allowed": allowed_lecture_code(options["setup"]["imports"]),
+              "read_only": _read_only_paths(), "landlock": True, "preload": preload}
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(base), "LANG": "C.UTF-8", "MPLBACKEND": "Agg",
+           "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+           "PYTHONHASHSEED": "0"}
+    proc = subprocess.Popen([sys.executable, "-I", str(_RUNNER), "--zygote", str(path),
+                             json.dumps(config)], cwd=base, env=env, start_new_session=True,
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    for _ in range(500):  # it binds the socket first thing (before importing anything heavy)
+        if path.exists() or proc.poll() is not None:
+            break
+        time.sleep(0.01)
+    return (str(path), proc) if path.exists() else None
+
+
+_warned = set()
+
+
+def _warn_once(message):
+    if message not in _warned:
+        _warned.add(message)
+        print(f"warning: {message}", file=sys.stderr)
+
+
+def grade_batch(name, submissions, autograder, out_csv, *, master_cells=(), timeout=60,
+                jobs=1, limits=None):
     """Grade ``submissions`` of homework ``name``; write the CSV and one JSON per submission.
 
-    Returns the list of rows written.
+    ``master_cells`` are the master's cells (its set-up imports and data);
+    ``limits`` overrides :data:`DEFAULT_LIMITS`. Returns the list of rows written.
     """
+    from . import _landlock
+    from .worker import Cgroup, setup_of
+
     submissions = sorted(dict.fromkeys(str(s) for s in submissions))
     out_csv = Path(out_csv)
     json_dir = out_csv.with_name(out_csv.stem + "-results")
     json_dir.mkdir(parents=True, exist_ok=True)
+    limits = {**DEFAULT_LIMITS, **(limits or {})}
+    limits.setdefault("cpu", int(timeout) + 10)
+    options = {"setup": setup_of(master_cells), "limits": limits, "timeout": timeout}
+    # the zygote and the forkserver import their libraries while this process reads the archive
+    base = Path(tempfile.mkdtemp(prefix="course-grade-")).resolve()
+    zygote = _start_zygote(base, options, limits)
+    options["zygote"] = zygote and zygote[0]
+    server = ThreadPoolExecutor(max_workers=1).submit(_context)
+    questions = archive_questions(autograder)
 
-    ctx = _context()
+    if _landlock.abi_version() < 1:
+        _warn_once("this kernel has no Landlock: submissions can read and write any file "
+                   "this user can and open network connections (see the README)")
+    elif _landlock.abi_version() < 6:
+        _warn_once(f"Landlock ABI {_landlock.abi_version()}: "
+                   + ("no network rules, " if _landlock.abi_version() < 4 else "")
+                   + "no signal scoping (see the README)")
+    probe = Cgroup.create(f"course-grade-probe-{os.getpid()}", 1)
+    if probe is None:
+        _warn_once("no writable pids cgroup: the number of processes is not limited, "
+                   "only killed at the end (see the README)")
+    else:
+        probe.kill_all()
 
-    def run(submission):
+    options["data"] = {}
+    for n, seed in samples_needed(master_cells):  # read once for the whole batch
+        from lecture_code import mnist_sample
+
+        options["data"][f"{n}-{seed}"] = mnist_sample(n, random_state=seed)
+    ctx = server.result()
+
+    def run(job):
+        index, submission = job
         start = time.monotonic()
+        folder = base / str(index)
+        folder.mkdir(mode=0o700)
+        cgroup = f"course-grade-{os.getpid()}-{index}" if probe else None
         try:
-            result = grade_one(ctx, submission, autograder, name, timeout)
+            result = grade_one(ctx, submission, autograder, name, folder,
+                               {**options, "cgroup_name": cgroup})
         except Exception as exc:  # never lose a row, whatever happened
             result = {"status": f"error: grader crashed ({type(exc).__name__}: {exc})"[:250],
                       "scores": {}}
+        finally:
+            if cgroup:  # a grading process that was killed leaves its cgroup behind
+                Cgroup.remove(cgroup)
+            shutil.rmtree(folder, ignore_errors=True)
         result["seconds"] = round(time.monotonic() - start, 1)
         result["file"] = submission
         (json_dir / result_name(submission)).write_text(
             json.dumps(result, indent=1, sort_keys=True), encoding="utf-8")
         return make_row(submission, questions, result)
 
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        rows = list(pool.map(run, submissions))
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            rows = list(pool.map(run, enumerate(submissions)))
+    finally:
+        if zygote:
+            _kill_tree(zygote[1].pid)
+            zygote[1].wait()
+        shutil.rmtree(base, ignore_errors=True)
 
     fields = ["file", *[q.name for q in questions], "total", "max", "status"]
     with open(out_csv, "w", newline="", encoding="utf-8") as f:

@@ -1,0 +1,107 @@
+"""Benchmark: submissions graded per minute by ``python -m course grade`` and by otter's runner.
+
+Run from the repository root with ``python benchmarks/grading.py`` (a few
+minutes; hw4 needs ``MNIST_DATA_DIR`` or the MNIST cache). It assigns the
+homework into a temporary folder, takes each master's solutions notebook as
+the typical submission (every cell runs, every test runs), and grades
+
+* ``--copies`` copies per homework of hw1-hw3 and of hw4 with ``python -m
+  course grade --jobs JOBS`` (the whole command, start-up included);
+* ``--otter-copies`` of them with otter's own runner
+  (``otter.api.grade_submission``, one Jupyter kernel per submission), JOBS at
+  a time in a process pool,
+
+in the same run, so the ratio holds on a busy machine even when the absolute
+numbers do not. It prints submissions per minute, the ratio to otter's runner
+and the load average before and after.
+
+Targets (issue 10): with ``--jobs 2``, >= 60 hw1-hw3 submissions a minute and
+>= 20 hw4 submissions a minute.
+"""
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+GROUPS = {"hw1-hw3": ["hw1", "hw2", "hw3"], "hw4": ["hw4"]}
+
+
+def _otter_one(args):
+    submission, autograder, workdir = args
+    from otter.api import grade_submission
+
+    os.makedirs(workdir, exist_ok=True)
+    os.chdir(workdir)
+    grade_submission(submission, autograder, quiet=True)
+
+
+def _copies(tmp, hw, n, folder):
+    for i in range(n):
+        dest = Path(tmp, folder, hw, f"s{i:03d}", f"{hw}.ipynb")
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(Path(tmp, "dist", f"{hw}-solutions.ipynb"), dest)
+    return sorted(Path(tmp, folder, hw).glob("*/*.ipynb"))
+
+
+def ours(tmp, hws, copies, jobs):
+    """Seconds for ``course grade`` over ``copies`` solutions of each homework in ``hws``."""
+    start = time.perf_counter()
+    n = 0
+    for hw in hws:
+        subs = _copies(tmp, hw, copies, "ours")
+        n += len(subs)
+        subprocess.run([sys.executable, "-m", "course", "grade", hw, Path(tmp, "ours", hw),
+                        "--out", Path(tmp, f"{hw}.csv"), "--jobs", str(jobs),
+                        "--autograder", Path(tmp, "dist", f"{hw}-autograder.zip")],
+                       cwd=ROOT, check=True, capture_output=True)
+        rows = Path(tmp, f"{hw}.csv").read_text().splitlines()[1:]
+        bad = [r for r in rows if not r.endswith(",ok")]
+        if bad:
+            raise RuntimeError(f"{hw}: not every solution graded ok: {bad[:2]}")
+    return n, time.perf_counter() - start
+
+
+def otters(tmp, hws, copies, jobs):
+    """Seconds for otter's runner over ``copies`` solutions of each homework, ``jobs`` at once."""
+    work = [(str(s), str(Path(tmp, "dist", f"{hw}-autograder.zip")),
+             str(Path(tmp, "otter-work", hw, s.parent.name)))
+            for hw in hws for s in _copies(tmp, hw, copies, "otter")]
+    start = time.perf_counter()
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        list(pool.map(_otter_one, work))
+    return len(work), time.perf_counter() - start
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--copies", type=int, default=8, help="per homework, ours (8)")
+    parser.add_argument("--otter-copies", type=int, default=2, help="per homework, otter (2)")
+    args = parser.parse_args(argv)
+    load_before = os.getloadavg()
+    with tempfile.TemporaryDirectory(prefix="bench-grading-") as tmp:
+        subprocess.run([sys.executable, "-m", "course", "assign", "--book-dir",
+                        Path(tmp, "book"), "--dist-dir", Path(tmp, "dist"), "--no-execute",
+                        "--no-run-tests"], cwd=ROOT, check=True, capture_output=True)
+        print(f"--jobs {args.jobs}; {os.cpu_count()} cores; load average before "
+              f"{load_before[0]:.1f}")
+        print(f"{'homework':10} {'ours /min':>10} {'otter /min':>11} {'ratio':>6} {'target':>7}")
+        for group, hws in GROUPS.items():
+            n_ours, t_ours = ours(tmp, hws, args.copies, args.jobs)
+            n_otter, t_otter = otters(tmp, hws, args.otter_copies, args.jobs)
+            rate_ours, rate_otter = 60 * n_ours / t_ours, 60 * n_otter / t_otter
+            target = 60 if group == "hw1-hw3" else 20
+            print(f"{group:10} {rate_ours:10.1f} {rate_otter:11.1f} "
+                  f"{rate_ours / rate_otter:5.1f}x {target:7d}", flush=True)
+    print(f"load average after {os.getloadavg()[0]:.1f}")
+
+
+if __name__ == "__main__":
+    main()
