@@ -67,15 +67,23 @@ def main(argv=None):
         print(format_listing({name: load_questions(path) for name, path in masters.items()}))
 
     elif args.command == "assign":
-        from .assign import assign_one
+        from .assign import assign
 
-        for name in args.homework or masters:
-            if name not in masters:
-                sys.exit(f"unknown homework {name!r}; choose from {', '.join(masters)}")
-            path = assign_one(masters[name], args.book_dir or root / "book" / "homework",
-                              args.dist_dir or root / "dist", execute=not args.no_execute,
-                              run_tests=not args.no_run_tests)
-            print(f"{name}: wrote {path} and {(args.dist_dir or root / 'dist')}/{name}-autograder.zip")
+        unknown = [name for name in args.homework if name not in masters]
+        if unknown:
+            sys.exit(f"unknown homework {unknown[0]!r}; choose from {', '.join(masters)}")
+        chosen = {name: masters[name] for name in args.homework or masters}
+        book_dir = args.book_dir or root / "book" / "homework"
+        dist_dir = args.dist_dir or root / "dist"
+        try:
+            assign(chosen, book_dir, dist_dir, execute=not args.no_execute,
+                   run_tests=not args.no_run_tests,
+                   on_done=lambda name: print(f"{name}: generated", flush=True))
+        except Exception as err:  # noqa: BLE001 - any failure: report, change nothing
+            sys.exit(f"{err}\nassign failed: nothing in {book_dir} or {dist_dir} was changed")
+        for name in chosen:
+            print(f"{name}: wrote {book_dir / (name + '.ipynb')} and "
+                  f"{dist_dir / (name + '-autograder.zip')}")
 
     else:
         from .grade import grade_batch
