@@ -1,4 +1,4 @@
-"""Command line: ``python -m course list | assign | grade``."""
+"""Command line: ``python -m course list | assign | grade | release``."""
 
 import argparse
 import sys
@@ -53,6 +53,13 @@ def build_parser():
     p.add_argument("--jobs", type=int, default=1, help="submissions graded in parallel (1)")
     p.add_argument("--autograder", type=Path,
                    help="autograder zip (default: dist/HW-autograder.zip from assign)")
+    p = sub.add_parser("release", help="write the student repository (no solutions, no hidden tests)")
+    p.add_argument("outdir", type=Path, help="the folder of the student repository")
+    p.add_argument("--force", action="store_true",
+                   help="replace the contents of a non-empty folder that is not a previous release")
+    p.add_argument("--private-repo", action="append", default=[], metavar="OWNER/NAME",
+                   help="a name of the instructors' repository that must appear nowhere "
+                        "(its git remotes are checked anyway); may be repeated")
     return parser
 
 
@@ -84,6 +91,16 @@ def main(argv=None):
         for name in chosen:
             print(f"{name}: wrote {book_dir / (name + '.ipynb')} and "
                   f"{dist_dir / (name + '-autograder.zip')}")
+
+    elif args.command == "release":
+        from .release import ReleaseError, release
+
+        try:
+            files = release(root, args.outdir, force=args.force, private=args.private_repo)
+        except ReleaseError as err:
+            sys.exit(f"release failed: {err}")
+        print(f"wrote the student repository {args.outdir}: {len(files)} files, "
+              "no solution, hidden test or private repository name in any of them")
 
     else:
         from .grade import grade_batch

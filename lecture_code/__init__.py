@@ -9,8 +9,8 @@ theory (``information``), targets (``targets``), losses (``losses``), the
 decision-tree and Hessian helpers (``analysis``), training and calibration
 (``training``, ``calibration``), data (``data``) and the book's figure style
 (``plotting``). Input checks live in one place, ``_validation``. ``colab`` helps the homework's
-self-checks run on Google Colab. The instructors' tooling (assign, grade,
-release) is not here: it is the separate package ``course``.
+self-checks run on Google Colab. Nothing here is for instructors: assigning,
+grading and releasing the course are not part of this package.
 """
 
 # --- activations (chapters "Loss functions" and "Cross-entropy") -----------

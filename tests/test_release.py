@@ -1,0 +1,371 @@
+"""Tests of the two audiences and of the student release (``python -m course release``).
+
+- ``lecture_code`` (what students install) holds and imports no instructor tooling;
+  ``course/`` declares its own dependencies, pinned as in ``requirements.txt``.
+- The release holds what students need and nothing else, carries no solution,
+  hidden test or name of the instructors' repository, refuses to clobber a
+  folder, is byte-identical when re-run, and its scanner catches planted leaks.
+- The release works on its own (``test_release_works_on_binder`` and
+  ``test_release_works_on_colab``): fresh virtual environments built the way
+  Binder and the Colab cell build them, from the committed release.
+"""
+
+import ast
+import gzip
+import hashlib
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import tomllib
+import zipfile
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+
+from course.leaks import collect_secrets, describe, read_master, scan_bytes, scan_tree
+from course.masters import find_masters
+from course.release import (INSTRUCTOR_ONLY, MARKER, STUDENT_PACKAGES, canonical,
+                            read_pins)
+
+ROOT = Path(__file__).resolve().parents[1]
+HOMEWORK = ["hw1", "hw2", "hw3", "hw4"]
+INSTRUCTOR_MODULES = {"otter", "course", "nbformat", "nbclient", "nbconvert", "yaml"}
+PRIVATE = "instructors-of-the-course/cross-entropy-private"
+
+
+def course_cli(*args, cwd=ROOT, ok=True):
+    proc = subprocess.run([sys.executable, "-m", "course", *map(str, args)],
+                          cwd=cwd, capture_output=True, text=True)
+    if ok:
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proc
+
+
+def file_hashes(folder):
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(Path(folder).rglob("*"))
+            if p.is_file() and ".git" not in p.relative_to(folder).parts}
+
+
+def secrets():
+    return collect_secrets(find_masters(ROOT), sorted((ROOT / "lecture_code").rglob("*.py")))
+
+
+@pytest.fixture(scope="module")
+def released(tmp_path_factory):
+    """One release of this repository, written by the command line."""
+    out = tmp_path_factory.mktemp("release") / "student"
+    course_cli("release", out, "--private-repo", PRIVATE)
+    return out
+
+
+# --- two audiences ------------------------------------------------------------
+
+def test_lecture_code_imports_no_instructor_tooling():
+    for path in sorted((ROOT / "lecture_code").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level
+                     else [])
+            bad = [n for n in names if n.split(".")[0] in INSTRUCTOR_MODULES]
+            assert not bad, f"{path.relative_to(ROOT)} imports {bad}"
+    code = ("import sys, lecture_code, lecture_code.colab, lecture_code.plotting\n"
+            f"print(sorted({{m.split('.')[0] for m in sys.modules}} & {INSTRUCTOR_MODULES!r}))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd="/")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"
+
+
+def test_student_package_ships_only_lecture_code():
+    from setuptools import find_packages
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert config["project"]["name"] == "lecture-code"
+    include = config["tool"]["setuptools"]["packages"]["find"]["include"]
+    packages = find_packages(where=ROOT, include=include)
+    assert "lecture_code" in packages
+    assert all(p.split(".")[0] == "lecture_code" for p in packages), packages
+
+
+def test_course_requirements_agree_with_root_pins():
+    _, root_pins = read_pins((ROOT / "requirements.txt").read_text())
+    _, course_pins = read_pins((ROOT / "course" / "requirements.txt").read_text())
+    assert {"otter-grader", "nbformat", "nbclient", "pyyaml", "psutil"} <= set(course_pins)
+    assert {n: root_pins.get(n) for n in course_pins} == course_pins
+
+
+def test_course_declares_every_package_it_imports():
+    # third-party imports of course/*.py must come from course/requirements.txt
+    # or from lecture-code and its declared dependencies
+    import importlib.metadata
+
+    _, course_pins = read_pins((ROOT / "course" / "requirements.txt").read_text())
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    declared = set(course_pins) | {canonical(d) for d in project["dependencies"]}
+    dists = importlib.metadata.packages_distributions()
+    for path in sorted((ROOT / "course").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                modules = [a.name.split(".")[0] for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and not node.level:
+                modules = [node.module.split(".")[0]]
+            else:
+                continue
+            for module in modules:
+                if module in sys.stdlib_module_names or module in {"course", "lecture_code"}:
+                    continue
+                providers = {canonical(d) for d in dists.get(module, [])}
+                assert providers & declared, (
+                    f"{path.relative_to(ROOT)} imports {module} ({providers or 'not installed'}), "
+                    "which course/requirements.txt does not declare")
+
+
+def test_every_direct_requirement_is_for_students_or_instructors():
+    top, pins = read_pins((ROOT / "requirements.txt").read_text())
+    assert not set(STUDENT_PACKAGES) & set(INSTRUCTOR_ONLY)
+    assert [n for n in top if n not in STUDENT_PACKAGES + INSTRUCTOR_ONLY] == []
+    assert set(STUDENT_PACKAGES) <= set(pins)
+
+
+# --- what the release holds -----------------------------------------------------
+
+def test_release_holds_what_students_need(released):
+    files = set(file_hashes(released))
+    chapters = {p.relative_to(ROOT).as_posix() for p in (ROOT / "book").glob("*.ipynb")}
+    assert len(chapters) == 7 and chapters <= files
+    assert {f"book/homework/{hw}.ipynb" for hw in HOMEWORK} <= files
+    assert {"book/intro.md", "lecture_code/__init__.py", "lecture_code/colab.py", "_config.yml",
+            "_toc.yml", "references.bib", "pyproject.toml", "requirements.txt", "runtime.txt",
+            "README.md", "LICENSE.md", ".ci/setup", ".ci/book", ".ci/test", MARKER} <= files
+    workflows = {p.relative_to(ROOT).as_posix() for p in (ROOT / ".github").rglob("*")
+                 if p.is_file()} if (ROOT / ".github").is_dir() else set()
+    assert workflows <= files
+    for name in ["_config.yml", "_toc.yml", "references.bib", "LICENSE.md", "runtime.txt",
+                 *chapters, "book/homework/hw1.ipynb", "lecture_code/losses.py"]:
+        assert (released / name).read_bytes() == (ROOT / name).read_bytes(), name
+    for script in ["setup", "book", "test"]:
+        assert os.access(released / ".ci" / script, os.X_OK)
+
+
+def _strings(value):
+    if isinstance(value, str):
+        return [value]
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(
+        value, list) else []
+    return [s for _, v in items for s in _strings(v)]
+
+
+def test_release_holds_nothing_for_instructors(released):
+    files = file_hashes(released)
+    for top in ["homework", "course", "tests", "dist", "benchmarks", ".venv", "_build"]:
+        assert not (released / top).exists(), top
+    assert not [f for f in files if f.endswith((".zip", "-solutions.ipynb", ".pyc"))
+                or "__pycache__" in f or ".ipynb_checkpoints" in f]
+    # every master's hidden tests and solution lines, searched independently of the
+    # release's own scan: the whole text of each hidden-test cell, whitespace removed
+    hidden_cells = []
+    for hw in HOMEWORK:
+        cells = json.loads((ROOT / "homework" / hw / f"{hw}.ipynb").read_text())["cells"]
+        hidden_cells += ["".join("".join(c["source"]).split()) for c in cells
+                         if c["cell_type"] == "code" and "".join(c["source"]).startswith("# HIDDEN")]
+    assert len(hidden_cells) >= 8
+    for name in files:
+        text = (released / name).read_text(errors="replace")
+        if name.endswith(".ipynb"):  # sources and metadata, "\n"-escapes decoded
+            text += "\n".join(_strings(json.loads(text)))
+        flat = "".join(text.split())
+        assert not [c for c in hidden_cells if c[len("#HIDDEN"):] in flat], name
+    assert scan_tree(released, secrets()) == []
+
+
+def test_student_requirements_leave_out_instructor_packages(released):
+    top, pins = read_pins((released / "requirements.txt").read_text())
+    _, root_pins = read_pins((ROOT / "requirements.txt").read_text())
+    assert top == [canonical(n) for n in STUDENT_PACKAGES]
+    assert all(root_pins[n] == line for n, line in pins.items())  # the same exact versions
+    assert not set(top) & set(INSTRUCTOR_ONLY)
+    # an instructor-only package stays out unless a student package needs it
+    # (playwright comes with otter-grader's nbconvert[webpdf])
+    assert "hypothesis" not in pins and "sortedcontainers" not in pins
+    assert "-e ." in (released / "requirements.txt").read_text().splitlines()
+    assert (released / "runtime.txt").read_text() == (ROOT / "runtime.txt").read_text()
+
+
+def test_student_pyproject_builds_only_lecture_code_and_tests_the_book(released):
+    config = tomllib.loads((released / "pyproject.toml").read_text())
+    source = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert config["project"] == source["project"] and config["build-system"] == source["build-system"]
+    assert config["tool"]["setuptools"] == source["tool"]["setuptools"]
+    pytest_options = config["tool"]["pytest"]["ini_options"]
+    assert pytest_options["testpaths"] == ["lecture_code", "book"]
+    assert "--nbval-sanitize-with=.ci/nbval_sanitize.cfg" in pytest_options["addopts"]
+
+
+def test_release_names_only_the_student_repository(released):
+    url = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]["url"]
+    assert yaml.safe_load((released / "_config.yml").read_text())["repository"]["url"] == url
+    readme = (released / "README.md").read_text()
+    assert f"git+{url}" in readme and "{{" not in readme
+    colab_cells = 0
+    for path in sorted(released.rglob("*.ipynb")):
+        for cell in nbformat.read(path, as_version=4).cells:
+            if "google.colab" in cell.source and "%pip" in cell.source:
+                colab_cells += 1
+                assert f'REPOSITORY = "{url}"' in cell.source, path
+    assert colab_cells >= 4 + 5  # every homework and the chapters that install the package
+    text = "\n".join((released / f).read_text(errors="replace") for f in file_hashes(released))
+    assert PRIVATE not in text
+
+
+# --- writing the release --------------------------------------------------------
+
+def test_rerun_is_byte_identical_and_keeps_git(released, tmp_path):
+    before = file_hashes(released)
+    (released / ".git").mkdir(exist_ok=True)
+    (released / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
+    (released / "book" / "stale.md").write_text("left over from an earlier release\n")
+    course_cli("release", released)
+    assert file_hashes(released) == before  # stale.md is gone, nothing else changed
+    assert (released / ".git" / "HEAD").read_text() == "ref: refs/heads/main\n"
+
+
+def test_refuses_a_folder_that_is_not_a_release(tmp_path):
+    folder = tmp_path / "thesis"
+    folder.mkdir()
+    (folder / "chapter1.tex").write_text("months of work\n")
+    proc = course_cli("release", folder, ok=False)
+    assert proc.returncode != 0
+    assert "is not empty and is not a previous release" in proc.stderr and "--force" in proc.stderr
+    assert [p.name for p in folder.iterdir()] == ["chapter1.tex"]
+    course_cli("release", folder, "--force")
+    assert not (folder / "chapter1.tex").exists() and (folder / MARKER).is_file()
+
+
+def test_refuses_to_write_over_the_sources():
+    proc = course_cli("release", ROOT, "--force", ok=False)
+    assert proc.returncode != 0 and "holds the course's sources" in proc.stderr
+
+
+def test_an_empty_clone_is_a_valid_target(tmp_path):
+    (tmp_path / "clone" / ".git").mkdir(parents=True)
+    course_cli("release", tmp_path / "clone")
+    assert (tmp_path / "clone" / MARKER).is_file()
+
+
+# --- the scanner against planted leaks -------------------------------------------
+
+def _secret(hw, kind):
+    return next(s for s in secrets().values() if s.homework == hw and s.kind == kind
+                and len(s.line) > 30)
+
+
+def test_scanner_knows_every_master():
+    found = secrets().values()
+    for hw in HOMEWORK:
+        kinds = {s.kind for s in found if s.homework == hw}
+        assert kinds == {"solution", "hidden test"}, hw
+    assert len(found) > 100
+
+
+def test_scanner_ignores_trivial_and_public_lines():
+    keys = secrets()
+    for line in ["...", "import numpy as np", "grader.check(\"q1\")", "weather_entropy"]:
+        assert "".join(line.split()) not in keys
+    # a public test is public even when a hidden test repeats it
+    cells = json.loads((ROOT / "homework" / "hw1" / "hw1.ipynb").read_text())["cells"]
+    _, public = read_master(cells)
+    flat_public = "".join(public.split())
+    assert not [k for k in keys if k in flat_public]
+
+
+def test_scanner_finds_a_solution_line_in_a_chapter():
+    secret = _secret("hw1", "solution")
+    nb = nbformat.read(ROOT / "book" / "02_surprise.ipynb", as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell("def helper(p):\n    " + secret.line))
+    leaks = scan_bytes("book/02_surprise.ipynb", nbformat.writes(nb).encode(), secrets())
+    assert secret in [l.secret for l in leaks]
+    assert {l.path for l in leaks} == {"book/02_surprise.ipynb"}
+    assert f"book/02_surprise.ipynb: solution of hw1 {secret.question}: " in "\n".join(
+        map(describe, leaks))
+
+
+def test_scanner_finds_a_respaced_hidden_test_in_notebook_metadata():
+    secret = _secret("hw2", "hidden test")
+    nb = nbformat.read(ROOT / "book" / "homework" / "hw2.ipynb", as_version=4)
+    nb.metadata["otter"]["tests"]["q9"] = {"code": "  ".join(secret.line.split(" ")) + "\n"}
+    leaks = scan_bytes("book/homework/hw2.ipynb", nbformat.writes(nb).encode(), secrets())
+    assert secret in [l.secret for l in leaks]
+    assert f"hidden test of hw2 {secret.question}: " in "\n".join(map(describe, leaks))
+
+
+def test_scanner_looks_inside_archives():
+    secret, hidden = _secret("hw3", "solution"), _secret("hw4", "hidden test")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("README.txt", "nothing here\n")
+        archive.writestr("tests/q2.py", f"test = {{'code': {hidden.line!r}}}\n")
+    inner = io.BytesIO()
+    with tarfile.open(fileobj=inner, mode="w") as tar:
+        data = f"    {secret.line}\n".encode()
+        info = tarfile.TarInfo("answers/hw3.py")
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+        info = tarfile.TarInfo("nested.zip")
+        info.size = len(buffer.getvalue())
+        tar.addfile(info, io.BytesIO(buffer.getvalue()))
+    leaks = scan_bytes("extra.tar.gz", gzip.compress(inner.getvalue(), mtime=0), secrets())
+    found = {(l.path, l.secret) for l in leaks}
+    assert {("extra.tar.gz!answers/hw3.py", secret),
+            ("extra.tar.gz!nested.zip!tests/q2.py", hidden)} <= found
+    assert {path for path, _ in found} == {"extra.tar.gz!answers/hw3.py",
+                                           "extra.tar.gz!nested.zip!tests/q2.py"}
+
+
+@pytest.fixture()
+def source_copy(tmp_path):
+    """A copy of this repository's sources, to plant leaks in."""
+    src = tmp_path / "source"
+    for name in ["book", "lecture_code", "homework", "course", "tests"]:
+        shutil.copytree(ROOT / name, src / name,
+                        ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
+    for name in ["_config.yml", "_toc.yml", "references.bib", "LICENSE.md", "runtime.txt",
+                 "requirements.txt", "pyproject.toml"]:
+        shutil.copyfile(ROOT / name, src / name)
+    return src
+
+
+def test_a_leak_fails_the_release_and_writes_nothing(source_copy, tmp_path):
+    secret = _secret("hw4", "solution")
+    intro = source_copy / "book" / "intro.md"
+    intro.write_text(intro.read_text() + f"\n```python\n{secret.line}\n```\n")
+    out = tmp_path / "student"
+    proc = course_cli("--root", source_copy, "release", out, ok=False)
+    assert proc.returncode != 0
+    assert f"book/intro.md: solution of hw4 {secret.question}" in proc.stderr
+    assert not out.exists() and [p.name for p in tmp_path.iterdir()] == ["source"]
+
+
+def test_the_instructors_repository_is_named_nowhere(source_copy, tmp_path):
+    subprocess.run(["git", "init", "-q", source_copy], check=True)
+    subprocess.run(["git", "-C", source_copy, "remote", "add", "origin",
+                    f"git@github.com:{PRIVATE}.git"], check=True)
+    chapter = source_copy / "book" / "intro.md"
+    chapter.write_text(chapter.read_text() + f"\nSources: https://github.com/{PRIVATE}\n")
+    proc = course_cli("--root", source_copy, "release", tmp_path / "student", ok=False)
+    assert f"book/intro.md: contains '{PRIVATE}'" in proc.stderr
+    chapter.write_text((ROOT / "book" / "intro.md").read_text())
+    course_cli("--root", source_copy, "release", tmp_path / "student")
+
+
+def test_the_config_must_name_the_student_repository(source_copy, tmp_path):
+    url = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]["url"]
+    subprocess.run(["git", "init", "-q", source_copy], check=True)
+    subprocess.run(["git", "-C", source_copy, "remote", "add", "origin", url], check=True)
+    proc = course_cli("--root", source_copy, "release", tmp_path / "student", ok=False)
+    assert "must be the student repository, not the instructors' one" in proc.stderr
