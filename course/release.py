@@ -314,8 +314,9 @@ def release(root, outdir, *, force=False, private=()):
     staged files leak a solution, a hidden test or the instructors' repository.
     """
     root, outdir = Path(root).resolve(), Path(outdir).resolve()
-    if outdir == root or outdir in root.parents:
-        raise ReleaseError(f"{outdir} holds the course's sources: choose another folder")
+    if outdir == root or outdir in root.parents or root in outdir.parents:
+        raise ReleaseError(f"{outdir} holds or is inside the course's sources {root}: "
+                           "choose a folder outside them, such as ../student-repo")
     if outdir.exists() and not outdir.is_dir():
         raise ReleaseError(f"{outdir} is a file, not a folder")
     if (outdir.is_dir() and not _is_empty(outdir) and not (outdir / MARKER).is_file()

@@ -247,9 +247,12 @@ def test_refuses_a_folder_that_is_not_a_release(tmp_path):
     assert not (folder / "chapter1.tex").exists() and (folder / MARKER).is_file()
 
 
-def test_refuses_to_write_over_the_sources():
-    proc = course_cli("release", ROOT, "--force", ok=False)
-    assert proc.returncode != 0 and "holds the course's sources" in proc.stderr
+@pytest.mark.parametrize("target", [".", "..", "book"])
+def test_refuses_to_write_over_the_sources(target):
+    before = file_hashes(ROOT / "book")
+    proc = course_cli("release", (ROOT / target).resolve(), "--force", ok=False)
+    assert proc.returncode != 0 and "holds or is inside the course's sources" in proc.stderr
+    assert file_hashes(ROOT / "book") == before
 
 
 def test_an_empty_clone_is_a_valid_target(tmp_path):
@@ -369,3 +372,143 @@ def test_the_config_must_name_the_student_repository(source_copy, tmp_path):
     subprocess.run(["git", "-C", source_copy, "remote", "add", "origin", url], check=True)
     proc = course_cli("--root", source_copy, "release", tmp_path / "student", ok=False)
     assert "must be the student repository, not the instructors' one" in proc.stderr
+
+
+# --- the release works on its own, where students run it -----------------------------
+# Both tests install from PyPI through pip's cache (minutes the first time, about a
+# minute later); each builds one fresh environment and reuses it for all its checks.
+
+CORRECT_Q1 = '''
+def surprise(p, base=None):
+    s = -np.log(np.asarray(p, dtype=float))
+    return s if base is None else s / np.log(base)
+'''
+WRONG_Q1 = '''
+def surprise(p, base=None):  # ignores base: always nats
+    return -np.log(np.asarray(p, dtype=float))
+'''
+
+FAKE_MESSAGE = '''"""Stand-in for Colab's google.colab._message: the front end's answer to get_ipynb."""
+import json
+import os
+
+
+def blocking_request(request_type, request="", timeout_sec=5, parent=None):
+    assert request_type == "get_ipynb", request_type
+    with open(os.environ["FAKE_COLAB_NOTEBOOK"], encoding="utf-8") as f:
+        return {"ipynb": json.load(f)}
+'''
+FAKE_SHELL = '''"""Stand-in for Colab's IPython shell class (otter recognises Colab by its name)."""
+from IPython.core.interactiveshell import InteractiveShell
+
+
+class Shell(InteractiveShell):
+    pass
+'''
+# Runs a homework's cells the way Colab does: in Colab's shell, with google.colab
+# imported before the first cell. Prints what the checks said, as JSON.
+COLAB_DRIVER = '''
+import json, os, sys
+import google.colab
+from google.colab._shell import Shell
+
+shell = Shell.instance()
+cells = json.loads(sys.argv[1])
+for i, source in enumerate(cells):
+    result = shell.run_cell(source)
+    if not result.success:
+        sys.exit(f"cell {i} failed: {result.error_in_exec or result.error_before_exec}")
+print(json.dumps({name: shell.user_ns[name].passed_all for name in ["right", "wrong"]}))
+'''
+
+
+def git(*args, cwd):
+    subprocess.run(["git", "-c", "user.name=Course", "-c", "user.email=course@example.org",
+                    "-c", "init.defaultBranch=main", *map(str, args)],
+                   cwd=cwd, check=True, capture_output=True)
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory):
+    """A release committed as a git repository, and a clone of it (what Binder checks out)."""
+    tmp = tmp_path_factory.mktemp("published")
+    course_cli("release", tmp / "student")
+    git("init", "-q", cwd=tmp / "student")
+    git("add", "-A", cwd=tmp / "student")
+    git("commit", "-q", "-m", "release", cwd=tmp / "student")
+    git("clone", "-q", tmp / "student", tmp / "clone", cwd=tmp)
+    return tmp / "student", tmp / "clone"
+
+
+def test_release_works_on_binder(published):
+    # the release's own `bash .ci/test`: a fresh .venv from ITS requirements.txt
+    # (pip install -r, as Binder does), then one chapter and one homework under nbval
+    _, clone = published
+    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
+    env["PYTHON"] = sys._base_executable
+    proc = subprocess.run(["bash", ".ci/test", "book/02_surprise.ipynb",
+                           "book/homework/hw1.ipynb", "-q"],
+                          cwd=clone, env=env, capture_output=True, text=True, timeout=1800)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert " passed" in proc.stdout and "failed" not in proc.stdout
+    python = clone / ".venv" / "bin" / "python"
+    code = ("import importlib.util, lecture_code; print(lecture_code.__file__); "
+            "print([m for m in ['course', 'hypothesis'] if importlib.util.find_spec(m)])")
+    out = subprocess.run([python, "-c", code], cwd="/", capture_output=True, text=True,
+                         check=True).stdout.split("\n")
+    assert Path(out[0]).resolve().is_relative_to(clone.resolve())  # the release's package
+    assert out[1] == "[]"  # no instructor tooling, no instructor-only packages
+
+
+def test_release_works_on_colab(published, tmp_path):
+    # a fresh environment with only IPython (Colab's shell), a stand-in google.colab,
+    # and the homework's own first cells: its %pip installs otter-grader and the
+    # package from the committed release (git+file), prepare_colab writes the tests
+    release, _ = published
+    url = yaml.safe_load((release / "_config.yml").read_text())["repository"]["url"]
+    venv = tmp_path / "colab-venv"
+    # Colab's pip is current (the venv module's bundled pip 23 rejects git+file:///)
+    subprocess.run([sys._base_executable, "-m", "venv", "--upgrade-deps", venv], check=True,
+                   capture_output=True)
+    python = venv / "bin" / "python"
+    # Colab comes with IPython and the scientific stack installed; the notebook's
+    # %pip adds otter-grader and lecture-code. Constrained to the course's pins, so
+    # pip resolves quickly from its cache and the same versions every time.
+    _, pins = read_pins((ROOT / "requirements.txt").read_text())
+    constraints = tmp_path / "constraints.txt"
+    constraints.write_text("\n".join(pins.values()) + "\n")
+    preinstalled = ["ipython", "numpy", "scipy", "scikit-learn", "matplotlib", "pandas"]
+    subprocess.run([python, "-m", "pip", "install", "--quiet", "-c", constraints, *preinstalled],
+                   check=True, capture_output=True)
+    fake = tmp_path / "fake"
+    (fake / "google" / "colab").mkdir(parents=True)
+    (fake / "google" / "__init__.py").write_text("")
+    (fake / "google" / "colab" / "__init__.py").write_text('"""Stand-in for Colab."""\n')
+    (fake / "google" / "colab" / "_message.py").write_text(FAKE_MESSAGE)
+    (fake / "google" / "colab" / "_shell.py").write_text(FAKE_SHELL)
+    notebook = release / "book" / "homework" / "hw1.ipynb"
+    code = [c.source for c in nbformat.read(notebook, as_version=4).cells
+            if c.cell_type == "code"]
+    assert f'REPOSITORY = "{url}"' in code[0] and "%pip install" in code[0]
+    cells = [code[0].replace(f'"{url}"', f'"file://{release}"'),  # the Colab cell
+             code[1],  # import otter; grader = otter.Notebook("hw1.ipynb")
+             CORRECT_Q1, 'right = grader.check("q1")',
+             WRONG_Q1, 'wrong = grader.check("q1")']
+    content = tmp_path / "content"  # Colab's working folder: empty
+    content.mkdir()
+    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
+    env.update(PYTHONPATH=str(fake), FAKE_COLAB_NOTEBOOK=str(notebook),
+               PIP_CONSTRAINT=str(constraints))
+    proc = subprocess.run([python, "-c", COLAB_DRIVER, json.dumps(cells)], cwd=content,
+                          env=env, capture_output=True, text=True, timeout=1800)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert json.loads(proc.stdout.strip().splitlines()[-1]) == {"right": True, "wrong": False}
+    # prepare_colab saved the notebook and its public tests, and only those
+    assert (content / "hw1.ipynb").is_file()
+    assert sorted(p.name for p in (content / "tests").iterdir()) == [
+        "q1.py", "q2.py", "q3.py", "q4.py"]
+    check = ("import importlib.util, lecture_code; print(lecture_code.__file__); "
+             "print(importlib.util.find_spec('course'))")
+    out = subprocess.run([python, "-c", check], cwd="/", capture_output=True, text=True,
+                         check=True).stdout.split("\n")
+    assert Path(out[0]).is_relative_to(venv) and out[1] == "None"  # installed, not editable
