@@ -151,6 +151,10 @@ def test_release_holds_what_students_need(released):
         assert (released / name).read_bytes() == (ROOT / name).read_bytes(), name
     for script in ["setup", "book", "test"]:
         assert os.access(released / ".ci" / script, os.X_OK)
+    toc = yaml.safe_load((released / "_toc.yml").read_text())
+    pages = [toc["root"]] + [c["file"] for part in toc["parts"] for c in part["chapters"]]
+    assert pages and all(any(f"{page}{ext}" in files for ext in (".md", ".ipynb"))
+                         for page in pages)  # the book's table of contents is complete
 
 
 def _strings(value):
@@ -269,11 +273,21 @@ def _secret(hw, kind):
 
 
 def test_scanner_knows_every_master():
-    found = secrets().values()
+    keys = secrets()
     for hw in HOMEWORK:
-        kinds = {s.kind for s in found if s.homework == hw}
+        kinds = {s.kind for s in keys.values() if s.homework == hw}
         assert kinds == {"solution", "hidden test"}, hw
-    assert len(found) > 100
+    assert len(keys) > 100
+    # every hidden-test cell has lines the scan looks for: none can be copied whole
+    # without being caught
+    for hw in HOMEWORK:
+        cells = json.loads((ROOT / "homework" / hw / f"{hw}.ipynb").read_text())["cells"]
+        for i, cell in enumerate(cells):
+            region = cells[:i]
+            lines, _ = read_master([c for c in region if c["cell_type"] == "raw"] + [cell])
+            lines = [line for line in lines if line[1] == "hidden test"]
+            if lines:
+                assert any("".join(l.split()) in keys for _, _, l in lines), (hw, i)
 
 
 def test_scanner_ignores_trivial_and_public_lines():
