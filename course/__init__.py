@@ -6,10 +6,14 @@ public and hidden tests, points). Instructors run::
     python -m course list
     python -m course assign
     python -m course grade hw1 submissions/*.ipynb --out grades.csv
+    python -m course release ../student-repo
 
 ``assign`` regenerates the student notebooks in ``book/homework/`` and the
 Gradescope-compatible autograder archives in ``dist/``; ``grade`` grades any
 number of notebooks locally, each in its own process with a wall-clock timeout.
+``release`` writes the public student repository (no masters, solutions or
+hidden tests: it scans every file before writing). The package declares its
+own dependencies in ``course/requirements.txt``; students never install it.
 Importing this package has no side effects and does not import otter.
 """
 

@@ -1,4 +1,4 @@
-"""Command line: ``python -m course list | assign | grade``."""
+"""Command line: ``python -m course list | assign | grade | release``."""
 
 import argparse
 import sys
@@ -69,6 +69,13 @@ def build_parser():
                    help="memory limit of each submission's process, e.g. 2G or 512M (2G)")
     p.add_argument("--autograder", type=Path,
                    help="autograder zip (default: dist/HW-autograder.zip from assign)")
+    p = sub.add_parser("release", help="write the student repository (no solutions, no hidden tests)")
+    p.add_argument("outdir", type=Path, help="the folder of the student repository")
+    p.add_argument("--force", action="store_true",
+                   help="replace the contents of a non-empty folder that is not a previous release")
+    p.add_argument("--private-repo", action="append", default=[], metavar="OWNER/NAME",
+                   help="a name of the instructors' repository that must appear nowhere "
+                        "(its git remotes are checked anyway); may be repeated")
     return parser
 
 
@@ -83,15 +90,33 @@ def main(argv=None):
         print(format_listing({name: load_questions(path) for name, path in masters.items()}))
 
     elif args.command == "assign":
-        from .assign import assign_one
+        from .assign import assign
 
-        for name in args.homework or masters:
-            if name not in masters:
-                sys.exit(f"unknown homework {name!r}; choose from {', '.join(masters)}")
-            path = assign_one(masters[name], args.book_dir or root / "book" / "homework",
-                              args.dist_dir or root / "dist", execute=not args.no_execute,
-                              run_tests=not args.no_run_tests)
-            print(f"{name}: wrote {path} and {(args.dist_dir or root / 'dist')}/{name}-autograder.zip")
+        unknown = [name for name in args.homework if name not in masters]
+        if unknown:
+            sys.exit(f"unknown homework {unknown[0]!r}; choose from {', '.join(masters)}")
+        chosen = {name: masters[name] for name in args.homework or masters}
+        book_dir = args.book_dir or root / "book" / "homework"
+        dist_dir = args.dist_dir or root / "dist"
+        try:
+            assign(chosen, book_dir, dist_dir, execute=not args.no_execute,
+                   run_tests=not args.no_run_tests,
+                   on_done=lambda name: print(f"{name}: generated", flush=True))
+        except Exception as err:  # noqa: BLE001 - any failure: report, change nothing
+            sys.exit(f"{err}\nassign failed: nothing in {book_dir} or {dist_dir} was changed")
+        for name in chosen:
+            print(f"{name}: wrote {book_dir / (name + '.ipynb')} and "
+                  f"{dist_dir / (name + '-autograder.zip')}")
+
+    elif args.command == "release":
+        from .release import ReleaseError, release
+
+        try:
+            files = release(root, args.outdir, force=args.force, private=args.private_repo)
+        except ReleaseError as err:
+            sys.exit(f"release failed: {err}")
+        print(f"wrote the student repository {args.outdir}: {len(files)} files, "
+              "no solution, hidden test or private repository name in any of them")
 
     else:
         import json

@@ -3,8 +3,10 @@
 For each master, ``otter assign`` runs in a temporary directory (it also checks
 that the solutions pass every test). From its output we keep only:
 
-- the student notebook, written to ``book/homework/<hw>.ipynb`` after three
-  deterministic touches: the ``grader.check`` cells get the cell tags
+- the student notebook, written to ``book/homework/<hw>.ipynb`` after four
+  deterministic touches: the Colab install cell (the first code cell) gets the
+  cell tag ``remove-cell`` (it stays in the notebook and is hidden in the book),
+  the ``grader.check`` cells get the cell tags
   ``nbval-ignore-output`` (their output varies between runs; a tag, so students
   see no marker in their code) and ``remove-output`` (the rendered book shows
   no failing checks), the notebook is
@@ -12,8 +14,13 @@ that the solutions pass every test). From its output we keep only:
   cleared, and volatile metadata is dropped, so rerunning gives identical files;
 - the autograder zip (Gradescope-compatible) as ``dist/<hw>-autograder.zip``;
 - the solutions notebook as ``dist/<hw>-solutions.ipynb`` (git-ignored).
+
+:func:`assign` is transactional: it generates every requested homework into a
+temporary folder first and moves the files into ``book/homework`` and ``dist``
+only when all of them succeeded, so a failing master leaves both untouched.
 """
 
+import os
 import shutil
 import subprocess
 import sys
@@ -23,6 +30,31 @@ from pathlib import Path
 #: The cell tags every check cell gets: nbval ignores its output (otter's
 #: check output varies between runs), and the book does not show it.
 CHECK_CELL_TAGS = ("nbval-ignore-output", "remove-output")
+
+
+#: The cell tag of the Colab install cell: kept in the notebook, hidden in the book.
+COLAB_CELL_TAG = "remove-cell"
+
+
+def is_colab_cell(cell):
+    """Whether a cell is the Colab install cell (``if "google.colab" in sys.modules:``).
+
+    >>> is_colab_cell({"cell_type": "code", "source": 'if "google.colab" in sys.modules:'})
+    True
+    >>> is_colab_cell({"cell_type": "markdown", "source": "google.colab"})
+    False
+    """
+    return cell["cell_type"] == "code" and '"google.colab" in sys.modules' in cell["source"]
+
+
+def mark_colab_cell(nb):
+    """Give the Colab install cell the tag ``remove-cell`` (hidden in the book)."""
+    for cell in nb.cells:
+        if is_colab_cell(cell):
+            tags = cell.metadata.setdefault("tags", [])
+            if COLAB_CELL_TAG not in tags:
+                tags.append(COLAB_CELL_TAG)
+    return nb
 
 
 def is_check_cell(cell):
@@ -92,7 +124,8 @@ def assign_one(master, book_dir, dist_dir, *, execute=True, run_tests=True):
         shutil.copyfile(Path(out, "autograder", f"{name}.ipynb"),
                         Path(dist_dir, f"{name}-solutions.ipynb"))
 
-        nb = mark_check_cells(nbformat.read(Path(out, "student", f"{name}.ipynb"), as_version=4))
+        nb = nbformat.read(Path(out, "student", f"{name}.ipynb"), as_version=4)
+        nb = mark_colab_cell(mark_check_cells(nb))
         if execute:
             run_dir = Path(tmp, "run")
             run_dir.mkdir()
@@ -100,3 +133,31 @@ def assign_one(master, book_dir, dist_dir, *, execute=True, run_tests=True):
         Path(book_dir).mkdir(parents=True, exist_ok=True)
         nbformat.write(clean(nb), Path(book_dir, f"{name}.ipynb"))
     return Path(book_dir, f"{name}.ipynb")
+
+
+def assign(masters, book_dir, dist_dir, *, execute=True, run_tests=True, on_done=None):
+    """Assign every master of ``masters`` (a dict name -> path); all or nothing.
+
+    Everything is generated in a temporary folder; only when every homework
+    succeeded are its files moved into ``book_dir`` and ``dist_dir``. If one
+    fails, the exception propagates and neither folder has changed.
+    ``on_done(name)`` is called after each homework is generated.
+    Returns the paths written, in order.
+    """
+    book_dir, dist_dir = Path(book_dir), Path(dist_dir)
+    with tempfile.TemporaryDirectory(prefix="assign-all-") as tmp:
+        staged_book, staged_dist = Path(tmp, "book"), Path(tmp, "dist")
+        for name, master in masters.items():
+            assign_one(master, staged_book, staged_dist, execute=execute, run_tests=run_tests)
+            if on_done:
+                on_done(name)
+        written = []
+        for staged, target in [(staged_book, book_dir), (staged_dist, dist_dir)]:
+            target.mkdir(parents=True, exist_ok=True)
+            for path in sorted(staged.iterdir()):
+                # copy next to the target, then rename: each file is replaced whole
+                part = target / f".{path.name}.part"
+                shutil.copyfile(path, part)
+                os.replace(part, target / path.name)
+                written.append(target / path.name)
+    return written

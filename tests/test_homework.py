@@ -13,8 +13,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course import read_questions
-from course.assign import CHECK_CELL_TAGS, is_check_cell
+from course import Question, read_questions
+from course.assign import CHECK_CELL_TAGS, COLAB_CELL_TAG, is_check_cell, is_colab_cell
 from lecture_code.colab import public_test_files
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -132,6 +132,24 @@ def test_student_notebook_checks_are_marked_for_nbval(hw):
 
 
 @pytest.mark.parametrize("hw", HOMEWORK)
+def test_colab_cell_is_hidden_in_the_book(hw):
+    nb = nbformat.read(ROOT / "book" / "homework" / f"{hw}.ipynb", as_version=4)
+    colab = [c for c in nb.cells if is_colab_cell(c)]
+    assert colab == [next(c for c in nb.cells if c.cell_type == "code")]  # the first code cell
+    assert colab[0].metadata.tags == [COLAB_CELL_TAG]
+    hidden = [c for c in nb.cells if COLAB_CELL_TAG in c.metadata.get("tags", [])]
+    assert hidden == colab  # nothing else is hidden
+
+
+@pytest.mark.parametrize("hw", HOMEWORK)
+def test_student_code_lines_fit_the_page(hw):
+    nb = nbformat.read(ROOT / "book" / "homework" / f"{hw}.ipynb", as_version=4)
+    long = [line for c in nb.cells if c.cell_type == "code"
+            for line in c.source.splitlines() if len(line) > 80]
+    assert not long, f"book/homework/{hw}.ipynb: code lines over 80 characters: {long}"
+
+
+@pytest.mark.parametrize("hw", HOMEWORK)
 def test_colab_cell_and_autograder_install_the_configured_repository(hw):
     import yaml
 
@@ -173,3 +191,26 @@ def test_assign_writes_only_student_notebooks_and_dist(built):
     assert sorted(p.name for p in (built / "book").iterdir()) == [f"{hw}.ipynb" for hw in HOMEWORK]
     assert sorted(p.name for p in (built / "dist").iterdir()) == sorted(
         [f"{hw}-autograder.zip" for hw in HOMEWORK] + [f"{hw}-solutions.ipynb" for hw in HOMEWORK])
+
+
+def test_failed_assign_changes_nothing(tmp_path):
+    # hw1 is a good master, hw2 a broken one (a question never ended): otter assign
+    # succeeds on hw1 and fails on hw2, so neither output folder may change
+    copy_to(ROOT / "homework" / "hw1" / "hw1.ipynb", tmp_path / "homework" / "hw1" / "hw1.ipynb")
+    nb = json.loads((ROOT / "homework" / "hw1" / "hw1.ipynb").read_text())
+    nb["cells"] = [c for c in nb["cells"] if "".join(c["source"]).strip() != "# END QUESTION"]
+    (tmp_path / "homework" / "hw2").mkdir()
+    (tmp_path / "homework" / "hw2" / "hw2.ipynb").write_text(json.dumps(nb))
+    book, dist = tmp_path / "book", tmp_path / "dist"
+    book.mkdir(), dist.mkdir()
+    (book / "hw1.ipynb").write_text("the previous hw1\n")
+    (dist / "hw1-autograder.zip").write_text("the previous archive\n")
+    before = {p: p.read_bytes() for p in [*book.iterdir(), *dist.iterdir()]}
+    proc = subprocess.run([sys.executable, "-m", "course", "--root", tmp_path, "assign",
+                           "--book-dir", book, "--dist-dir", dist,
+                           "--no-execute", "--no-run-tests"],
+                          cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode != 0
+    assert "Found a begin question cell inside another question" in proc.stderr
+    assert f"assign failed: nothing in {book} or {dist} was changed" in proc.stderr
+    assert {p: p.read_bytes() for p in [*book.iterdir(), *dist.iterdir()]} == before
