@@ -10,6 +10,15 @@
 2. sphinx-thebe's kernel configuration defaults to a foreign example
    repository; point it at the book's own repository (``repository.url`` in
    ``_config.yml``, the one setting for it) and branch.
+3. The theme's colour mode. pydata-sphinx-theme starts from the template
+   variable ``default_mode``, which nothing sets, so on a first visit (and on
+   every page opened from disk) it logs "Got invalid theme mode" as a console
+   error. The book starts in light mode (its figures are drawn on white); the
+   reader can still switch.
+4. The bibliography. docutils writes it as ``<div role="list">`` whose
+   children have the role ``doc-biblioentry``, not ``listitem``: an ARIA list
+   without list items, which axe-core reports as a critical violation
+   (aria-required-children). The role is dropped; the entries keep theirs.
 """
 
 
@@ -33,6 +42,14 @@ def _dedupe_scripts(app, pagename, templatename, context, doctree):
     context["script_files"] = unique
 
 
+def _bibliography_is_not_an_aria_list(app, pagename, templatename, context,
+                                      doctree):
+    body = context.get("body")
+    if body and 'role="list" class="citation-list"' in body:
+        context["body"] = body.replace('<div role="list" class="citation-list">',
+                                       '<div class="citation-list">')
+
+
 def _thebe_uses_the_book_repository(app, config):
     options = config.html_theme_options or {}
     thebe = config.thebe_config if isinstance(config.thebe_config, dict) else {}
@@ -41,10 +58,12 @@ def _thebe_uses_the_book_repository(app, config):
         thebe.setdefault("repository_branch",
                          options.get("repository_branch", "main"))
     config.thebe_config = thebe
+    config.html_context.setdefault("default_mode", "light")
 
 
 def setup(app):
     app.connect("config-inited", _thebe_uses_the_book_repository)
     # Late priority: after every extension has added its scripts.
     app.connect("html-page-context", _dedupe_scripts, priority=900)
+    app.connect("html-page-context", _bibliography_is_not_an_aria_list)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
