@@ -3,6 +3,8 @@
 import ast
 import json
 import re
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -193,3 +195,37 @@ def test_code_lines_fit_the_page():
     long_lines = [(chapter.name, line) for chapter in CHAPTERS for cell in _code_cells(chapter)
                   for line in "".join(cell["source"]).splitlines() if len(line) > 80]
     assert long_lines == []
+
+
+WORKFLOW = ROOT / ".github" / "workflows" / "book.yml"
+
+
+def test_publishing_workflow_passes_actionlint():
+    actionlint = Path(sys.executable).with_name("actionlint")
+    result = subprocess.run([str(actionlint), "-no-color", str(WORKFLOW)],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_actionlint_catches_a_broken_workflow(tmp_path):
+    # the check above is only worth something if actionlint really lints
+    broken = tmp_path / "broken.yml"
+    broken.write_text("on: push\njobs:\n  build:\n    runs-on: ubuntu-latest\n"
+                      "    steps:\n      - run: echo ${{ github.evnt }}\n")
+    actionlint = Path(sys.executable).with_name("actionlint")
+    result = subprocess.run([str(actionlint), "-no-color", str(broken)],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1
+    assert "evnt" in result.stdout
+
+
+def test_publishing_workflow_builds_with_the_ci_command_and_deploys_pages():
+    workflow = yaml.safe_load(WORKFLOW.read_text())
+    build, deploy = workflow["jobs"]["build"], workflow["jobs"]["deploy"]
+    runs = [step.get("run") for step in build["steps"]]
+    assert "bash .ci/book" in runs
+    uses = {step.get("uses", "").split("@")[0]: step for step in build["steps"] + deploy["steps"]}
+    assert uses["actions/upload-pages-artifact"]["with"]["path"] == "_build/html"
+    assert "actions/deploy-pages" in uses
+    assert workflow["permissions"] == {"contents": "read", "pages": "write", "id-token": "write"}
+    assert deploy["needs"] == "build"
