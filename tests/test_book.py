@@ -122,6 +122,10 @@ def test_build_settings_are_strict():
     assert CONFIG["execute"]["allow_errors"] is False
     for pattern in ("_build", ".venv", "tests", "README.md", "homework"):
         assert pattern in CONFIG["exclude_patterns"]
+    # HTML and PDF builds: every warning is an error, all of them reported
+    for script in ("book", "pdf"):
+        assert "jupyter-book build . " in (ROOT / ".ci" / script).read_text()
+        assert "-W -n --keep-going" in (ROOT / ".ci" / script).read_text()
 
 
 # Conventions for chapter notebooks (issue 13): the rendered pages show the
