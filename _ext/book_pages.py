@@ -50,7 +50,7 @@ def _bibliography_is_not_an_aria_list(app, pagename, templatename, context,
                                        '<div class="citation-list">')
 
 
-def _thebe_uses_the_book_repository(app, config):
+def _configure_thebe_and_colour_mode(app, config):
     options = config.html_theme_options or {}
     thebe = config.thebe_config if isinstance(config.thebe_config, dict) else {}
     if options.get("repository_url"):
@@ -62,7 +62,7 @@ def _thebe_uses_the_book_repository(app, config):
 
 
 def setup(app):
-    app.connect("config-inited", _thebe_uses_the_book_repository)
+    app.connect("config-inited", _configure_thebe_and_colour_mode)
     # Late priority: after every extension has added its scripts.
     app.connect("html-page-context", _dedupe_scripts, priority=900)
     app.connect("html-page-context", _bibliography_is_not_an_aria_list)
