@@ -173,3 +173,12 @@ def test_screenshots(visit, path, name):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=SCREENSHOTS / name, full_page=False)
     assert (SCREENSHOTS / name).stat().st_size > 20_000
+
+
+def test_nothing_outside_the_book_and_no_errors_after_all_interactions(visit):
+    # Runs last (pytest keeps file order): clicking solutions, running axe and
+    # scrolling must not have made a page request anything or log an error.
+    for path in PAGES:
+        page = visit(path)
+        assert (path, page.blocked, page.outside) == (path, [], [])
+        assert (path, page.console_errors) == (path, [])
