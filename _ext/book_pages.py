@@ -19,7 +19,14 @@
    children have the role ``doc-biblioentry``, not ``listitem``: an ARIA list
    without list items, which axe-core reports as a critical violation
    (aria-required-children). The role is dropped; the entries keep theirs.
+5. Code cells fit the page: ``static/book.css`` sets their font so that a
+   line of 80 characters (the book's limit) is not cut off beside the page's
+   table of contents.
 """
+
+from pathlib import Path
+
+STATIC = Path(__file__).resolve().parent / "static"
 
 
 def _script_key(script):
@@ -61,8 +68,14 @@ def _configure_thebe_and_colour_mode(app, config):
     config.html_context.setdefault("default_mode", "light")
 
 
+def _add_static(app):
+    app.config.html_static_path.append(str(STATIC))
+
+
 def setup(app):
     app.connect("config-inited", _configure_thebe_and_colour_mode)
+    app.connect("builder-inited", _add_static)
+    app.add_css_file("book.css")
     # Late priority: after every extension has added its scripts.
     app.connect("html-page-context", _dedupe_scripts, priority=900)
     app.connect("html-page-context", _bibliography_is_not_an_aria_list)

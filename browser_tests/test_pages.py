@@ -73,6 +73,17 @@ def test_chapters_show_their_figures(visit):
     assert sum("_images/" in image["src"] for image in images) >= 2
 
 
+@pytest.mark.parametrize("path", PAGES)
+def test_no_code_line_is_cut_off(visit, path):
+    # 1280 x 900, the page's table of contents beside the text: code cells
+    # (lines of at most 80 characters) fit without a horizontal scroll bar.
+    cut = visit(path).page.evaluate("""() => [...document.querySelectorAll(
+        'div.cell_input pre, div.highlight-python pre')]
+      .filter(pre => pre.scrollWidth > pre.clientWidth + 1)
+      .map(pre => pre.textContent.split('\\n').reduce((a, b) => a.length >= b.length ? a : b))""")
+    assert cut == [], "code lines wider than the page"
+
+
 @pytest.mark.parametrize("path", [p for p in PAGES if re.match(r"book/\d\d_", p)])
 def test_exercise_solutions_open_and_close(visit, path):
     page = visit(path).page
