@@ -94,6 +94,9 @@ def visit(context):
     def _visit(path):
         if path not in visits:
             visits[path] = Visit(context, path)
+        # Chromium throttles timers and animation frames of background tabs;
+        # the page under test is the one in front.
+        visits[path].page.bring_to_front()
         return visits[path]
 
     return _visit
