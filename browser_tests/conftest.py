@@ -1,0 +1,102 @@
+"""Browser tests of the built book: Debian's Chromium driven by Playwright.
+
+They read the HTML in ``_build/html`` (or ``$BOOK_HTML``), opened from disk
+(file://) as a reader without a network would, and block every request that
+leaves the book. They are not part of ``bash .ci/test`` (they need the built
+book); run them with ``bash .ci/browser`` after ``bash .ci/book``.
+"""
+
+import os
+from pathlib import Path
+
+import pytest
+import yaml
+from playwright.sync_api import sync_playwright
+
+ROOT = Path(__file__).resolve().parent.parent
+HTML = Path(os.environ.get("BOOK_HTML", ROOT / "_build" / "html")).resolve()
+SCREENSHOTS = Path(os.environ.get("BOOK_SCREENSHOTS", HTML.parent / "screenshots"))
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
+TOC = yaml.safe_load((ROOT / "_toc.yml").read_text())
+
+
+def _toc_files(node):
+    if isinstance(node, dict):
+        found = [node["file"]] if "file" in node else []
+        return found + [f for v in node.values() if isinstance(v, (list, dict)) for f in _toc_files(v)]
+    if isinstance(node, list):
+        return [f for item in node for f in _toc_files(item)]
+    return []
+
+
+# Every page of the book, as its path without suffix (book/04_cross_entropy).
+PAGES = [TOC["root"]] + _toc_files(TOC)
+
+
+def in_book(url):
+    """True for a URL inside the built book (file://.../_build/html/...)."""
+    return url.startswith(HTML.as_uri() + "/") or url.startswith(("data:", "blob:", "about:"))
+
+
+class Visit:
+    """One page loaded in Chromium, with what happened while it loaded."""
+
+    def __init__(self, context, path):
+        self.path = path
+        self.blocked, self.outside, self.console_errors = [], [], []
+        self.page = page = context.new_page()
+        page.on("console", lambda m: m.type == "error" and self.console_errors.append(m.text))
+        page.on("pageerror", lambda e: self.console_errors.append(f"uncaught: {e}"))
+        page.on("request", lambda r: in_book(r.url) or self.outside.append(r.url))
+        page.route("**/*", self._route)
+        page.goto((HTML / f"{path}.html").as_uri(), wait_until="load")
+        # MathJax 3 typesets after load; wait until it has finished.
+        page.wait_for_function("window.MathJax && MathJax.startup && MathJax.startup.promise",
+                               timeout=30_000)
+        page.evaluate("MathJax.startup.promise")
+
+    def _route(self, route):
+        if in_book(route.request.url):
+            route.continue_()
+        else:
+            self.blocked.append(route.request.url)
+            route.abort()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not (HTML / "index.html").exists():
+        pytest.fail(f"no built book in {HTML}: run `bash .ci/book` first")
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"no Chromium at {CHROMIUM}: apt-get install chromium")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="session")
+def context(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    yield context
+    context.close()
+
+
+@pytest.fixture(scope="session")
+def visit(context):
+    """visit(path) loads a page once per session and returns its Visit."""
+    visits = {}
+
+    def _visit(path):
+        if path not in visits:
+            visits[path] = Visit(context, path)
+        # Chromium throttles timers and animation frames of background tabs;
+        # the page under test is the one in front.
+        visits[path].page.bring_to_front()
+        return visits[path]
+
+    return _visit

@@ -1,0 +1,197 @@
+"""Every page of the built book as a reader's browser shows it, offline."""
+
+import json
+import re
+from pathlib import Path
+from urllib.parse import unquote, urldefrag, urlparse
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from bs4 import BeautifulSoup
+
+from conftest import CONFIG, HTML, PAGES, ROOT, SCREENSHOTS
+
+NOTEBOOK_PAGES = [p for p in PAGES if (ROOT / f"{p}.ipynb").exists()]
+
+# Text of the article outside code, script and typeset math: where raw TeX
+# delimiters would mean a formula MathJax did not typeset.
+PROSE_JS = """() => {
+  const article = document.querySelector('article').cloneNode(true);
+  article.querySelectorAll('pre, code, script, style, mjx-container, mjx-assistive-mml')
+         .forEach(e => e.remove());
+  return article.textContent;
+}"""
+
+IMAGES_JS = """async () => {
+  const images = [...document.images];
+  images.forEach(img => { img.loading = 'eager'; });
+  await Promise.allSettled(images.map(img => img.decode()));
+  return images.map(img => ({src: img.getAttribute('src'), alt: img.getAttribute('alt'),
+                             loaded: img.complete && img.naturalWidth > 0}));
+}"""
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_page_loads_offline_without_console_errors(visit, path):
+    page = visit(path)
+    assert page.blocked == [], "requests outside the book"
+    assert page.outside == [], "requests outside the book"
+    assert page.console_errors == []
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_mathjax_typesets_every_formula(visit, path):
+    page = visit(path).page
+    formulas = page.locator("article span.math, article div.math")
+    typeset = page.locator("article span.math mjx-container, article div.math mjx-container")
+    assert typeset.count() == formulas.count()
+    assert page.locator("mjx-merror").count() == 0, "a formula MathJax could not parse"
+    prose = page.evaluate(PROSE_JS)
+    for delimiter in ("\\(", "\\)", "\\[", "\\]", "$$"):
+        assert delimiter not in prose, f"raw TeX {delimiter!r} left in the text"
+
+
+def test_the_lecture_has_formulas_to_typeset(visit):
+    # guard against the test above passing on pages where nothing is math
+    page = visit("book/04_cross_entropy").page
+    assert page.locator("article mjx-container").count() > 50
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_every_image_loads_and_says_what_it_shows(visit, path):
+    images = visit(path).page.evaluate(IMAGES_JS)
+    for image in images:
+        assert image["loaded"], image["src"]
+        alt = (image["alt"] or "").strip()
+        assert alt, f"{image['src']} has no alt text"
+        assert not re.search(r"\.(png|svg|jpe?g|gif)\b|_images/|jupyter_execute", alt), (
+            f"{image['src']}: alt text is a file name: {alt!r}")
+
+
+def test_chapters_show_their_figures(visit):
+    images = visit("book/04_cross_entropy").page.evaluate(IMAGES_JS)
+    assert sum("_images/" in image["src"] for image in images) >= 2
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_no_code_line_is_cut_off(visit, path):
+    # 1280 x 900, the page's table of contents beside the text: code cells
+    # (lines of at most 80 characters) fit without a horizontal scroll bar.
+    cut = visit(path).page.evaluate("""() => [...document.querySelectorAll(
+        'div.cell_input pre, div.highlight-python pre')]
+      .filter(pre => pre.scrollWidth > pre.clientWidth + 1)
+      .map(pre => pre.textContent.split('\\n').reduce((a, b) => a.length >= b.length ? a : b))""")
+    assert cut == [], "code lines wider than the page"
+
+
+@pytest.mark.parametrize("path", [p for p in PAGES if re.match(r"book/\d\d_", p)])
+def test_exercise_solutions_open_and_close(visit, path):
+    page = visit(path).page
+    solutions = page.locator("div.solution.dropdown")
+    assert solutions.count() >= 1
+    for i in range(solutions.count()):
+        solution = solutions.nth(i)
+        body = solution.locator("section").first
+        button = solution.locator("button.toggle-button")
+        solution.scroll_into_view_if_needed()
+        assert not body.is_visible(), "a solution is shown before the reader asks"
+        button.click()
+        body.wait_for(state="visible", timeout=5_000)
+        button.click()
+        body.wait_for(state="hidden", timeout=5_000)
+
+
+def test_search_finds_cross_entropy(context):
+    page = context.new_page()
+    outside = []
+    page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(HTML.as_uri())
+               else (outside.append(r.request.url), r.abort()))
+    page.goto((HTML / "search.html").as_uri() + "?q=cross-entropy")
+    results = page.locator("#search-results ul.search li")
+    results.first.wait_for(timeout=30_000)
+    assert results.count() >= 5
+    titles = " ".join(results.all_inner_texts())
+    assert "Cross-entropy" in titles
+    assert outside == []
+    page.close()
+
+
+def _repository():
+    url = CONFIG["repository"]["url"].rstrip("/")
+    org, repo = urlparse(url).path.strip("/").split("/")[:2]
+    return f"{org}/{repo}", CONFIG["repository"].get("branch", "main")
+
+
+@pytest.mark.parametrize("path", NOTEBOOK_PAGES)
+def test_launch_buttons_open_this_notebook_from_the_repository(visit, path):
+    page = visit(path).page
+    repo, branch = _repository()
+    binder = page.locator("a[href^='https://mybinder.org/']").get_attribute("href")
+    colab = page.locator("a[href^='https://colab.research.google.com/']").get_attribute("href")
+    assert binder == f"https://mybinder.org/v2/gh/{repo}/{branch}?urlpath=lab/tree/{path}.ipynb"
+    assert colab == f"https://colab.research.google.com/github/{repo}/blob/{branch}/{path}.ipynb"
+
+
+@pytest.mark.parametrize("path", NOTEBOOK_PAGES)
+def test_download_button_gives_the_notebook(visit, path):
+    page = visit(path).page
+    href = page.locator("a.btn-download-source-button").get_attribute("href")
+    assert href.endswith(f"_sources/{path}.ipynb")
+    downloaded = json.loads((HTML / path).parent.joinpath(href).resolve().read_text())
+    assert downloaded == json.loads((ROOT / f"{path}.ipynb").read_text())
+
+
+def _html_files():
+    return sorted(p for p in HTML.rglob("*.html") if "_static" not in p.parts)
+
+
+def test_internal_links_and_anchors_resolve():
+    ids, broken = {}, []
+    soups = {p: BeautifulSoup(p.read_text(encoding="utf-8"), "html.parser") for p in _html_files()}
+    for p, soup in soups.items():
+        ids[p] = {e["id"] for e in soup.find_all(id=True)} | {a["name"] for a in soup.find_all("a", attrs={"name": True})}
+    checked = 0
+    for p, soup in soups.items():
+        for a in soup.find_all("a", href=True):
+            href = a["href"]
+            if re.match(r"[a-z][a-z0-9+.-]*:", href) or href.startswith("//"):
+                continue  # external (launch buttons, repository): not part of the book
+            target, fragment = urldefrag(href)
+            target_path = (p.parent / unquote(target)).resolve() if target else p
+            checked += 1
+            if not target_path.exists():
+                broken.append((p.relative_to(HTML).as_posix(), href))
+            elif fragment and target_path.suffix == ".html":
+                if unquote(fragment) not in ids.get(target_path, set()):
+                    broken.append((p.relative_to(HTML).as_posix(), href))
+    assert checked > 100
+    assert broken == []
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_no_serious_accessibility_violations(visit, path):
+    # preload: false keeps axe from fetching the stylesheets with XHR, which
+    # Chromium refuses for file:// pages (a console error axe would cause).
+    results = Axe().run(visit(path).page, options={"resultTypes": ["violations"], "preload": False})
+    serious = [(v["id"], v["impact"], len(v["nodes"]), v["nodes"][0]["target"])
+               for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
+    assert serious == []
+
+
+@pytest.mark.parametrize("path, name", [("book/04_cross_entropy", "chapter-04.png"),
+                                        ("book/homework/hw1", "homework-hw1.png")])
+def test_screenshots(visit, path, name):
+    page = visit(path).page
+    page.evaluate("window.scrollTo(0, 0)")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SCREENSHOTS / name, full_page=False)
+    assert (SCREENSHOTS / name).stat().st_size > 20_000
+
+
+def test_nothing_outside_the_book_and_no_errors_after_all_interactions(visit):
+    # Runs last (pytest keeps file order): clicking solutions, running axe and
+    # scrolling must not have made a page request anything or log an error.
+    for path in PAGES:
+        page = visit(path)
+        assert (path, page.blocked, page.outside) == (path, [], [])
+        assert (path, page.console_errors) == (path, [])
