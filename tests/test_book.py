@@ -148,11 +148,21 @@ def _called_name(node):
 
 
 def _is_machinery(source):
-    """True for a cell that only glues values or sets up the plotting style."""
+    """True for a cell that only glues values or sets up the plotting style.
+
+    A cell that also imports what the chapter uses (``from lecture_code import
+    ...``) is content, not machinery: the reader sees where each function
+    comes from. Imports of ``glue`` and ``use_book_style`` alone do not count.
+    """
     try:
         body = ast.parse(source).body
     except SyntaxError:  # IPython magics: not a glue-only cell
         return False
+    machinery = {"glue", "use_book_style"}
+    for node in body:
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            if any(alias.name not in machinery for alias in node.names):
+                return False
     calls = [_called_name(node) for node in body if not isinstance(node, (ast.Import, ast.ImportFrom))]
     return bool(calls) and all(
         name is not None and (name.startswith("glue") or name == "use_book_style") for name in calls)
@@ -163,6 +173,9 @@ def test_is_machinery_tells_glue_only_cells_from_computing_cells():
     assert _is_machinery("from lecture_code.plotting import use_book_style\nuse_book_style()")
     assert not _is_machinery('x = f(1)\nglue("ch1_x", float(x), display=False)')
     assert not _is_machinery("import numpy as np")
+    # the chapter's import cell stays visible even when it also sets the style
+    assert not _is_machinery("import numpy as np\nfrom lecture_code.plotting import COLORS, "
+                             "use_book_style\n\nuse_book_style()")
     assert not _is_machinery('print("hi")')
 
 

@@ -38,6 +38,11 @@ def built(tmp_path_factory):
     return tmp
 
 
+def copy_to(src, dest):
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    dest.write_bytes(Path(src).read_bytes())
+
+
 def expected_questions(hw):
     return read_questions(json.loads((ROOT / "homework" / hw / f"{hw}.ipynb").read_text())["cells"])
 
