@@ -23,17 +23,8 @@ from course import _channel
 from course.grade import archive_questions, make_row, result_name
 from course.worker import setup_of, uses_lecture_code
 
-ROOT = Path(__file__).resolve().parents[1]
-HOMEWORK = ["hw1", "hw2", "hw3", "hw4"]
+from _course import HOMEWORK, ROOT, cli, copy_to  # noqa: E402  (tests/ is on sys.path)
 POINTS = {"hw1": 10, "hw2": 12, "hw3": 10, "hw4": 12}
-
-
-def cli(*args, cwd=ROOT):
-    """Run ``python -m course ARGS``; return stdout (fail on error)."""
-    proc = subprocess.run([sys.executable, "-m", "course", *map(str, args)],
-                          cwd=cwd, capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    return proc.stdout
 
 
 def read_csv(path):
@@ -49,20 +40,6 @@ def edited(src, dest, old, new):
     cells[0].source = cells[0].source.replace(old, new)
     dest.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, dest)
-
-
-def copy_to(src, dest):
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    dest.write_bytes(Path(src).read_bytes())
-
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    """``assign`` into a temporary book and dist folder (without executing notebooks)."""
-    tmp = tmp_path_factory.mktemp("assign")
-    cli("assign", "--book-dir", tmp / "book", "--dist-dir", tmp / "dist",
-        "--no-execute", "--no-run-tests")
-    return tmp
 
 
 @pytest.fixture(scope="module")

@@ -249,8 +249,13 @@ def make_notebook(student, answers, dest, attack=None):
     nbformat.write(nb, dest)
 
 
-def _cgroups():
-    return set(glob.glob("/sys/fs/cgroup/pids/course-grade-*"))
+def _cgroups(grader_pid):
+    """The pids cgroups that the grading run ``grader_pid`` made and left behind.
+
+    Only this run's: another grading run on the machine has cgroups of its own.
+    """
+    return set(glob.glob(f"/sys/fs/cgroup/pids/course-grade-{grader_pid}-*")
+               + glob.glob(f"/sys/fs/cgroup/course-grade-{grader_pid}-*"))
 
 
 @pytest.fixture(scope="module")
@@ -286,11 +291,14 @@ def batch(tmp_path_factory):
     names = attacks(tmp, server.getsockname()[1])
     for name, attack in names.items():
         make_notebook(student, WRONG, subs / name / "hw1.ipynb", attack)
-    cgroups_before = _cgroups()
-    proc = subprocess.run([sys.executable, "-m", "course", "grade", "hw1", subs,
-                           "--out", tmp / "grades.csv", "--jobs", "2", "--timeout", str(TIMEOUT),
-                           "--autograder", tmp / "dist" / "hw1-autograder.zip"],
-                          cwd=ROOT, capture_output=True, text=True, timeout=900)
+    grading = subprocess.Popen([sys.executable, "-m", "course", "grade", "hw1", subs,
+                                "--out", tmp / "grades.csv", "--jobs", "2",
+                                "--timeout", str(TIMEOUT),
+                                "--autograder", tmp / "dist" / "hw1-autograder.zip"],
+                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True)
+    stdout, stderr = grading.communicate(timeout=900)
+    proc = subprocess.CompletedProcess(grading.args, grading.returncode, stdout, stderr)
     stop.set()
     listener.join()
     server.close()
@@ -299,7 +307,7 @@ def batch(tmp_path_factory):
     with open(tmp / "grades.csv", newline="") as f:
         rows = {Path(r["file"]).parent.name: r for r in csv.DictReader(f)}
     return {"rows": rows, "names": list(names), "received": received, "tmp": tmp,
-            "leftover_cgroups": _cgroups() - cgroups_before}
+            "leftover_cgroups": _cgroups(grading.pid)}
 
 
 def test_every_submission_has_one_row(batch):

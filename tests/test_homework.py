@@ -17,30 +17,7 @@ from course import Question, read_questions
 from course.assign import CHECK_CELL_TAGS, COLAB_CELL_TAG, is_check_cell, is_colab_cell
 from lecture_code.colab import public_test_files
 
-ROOT = Path(__file__).resolve().parents[1]
-HOMEWORK = ["hw1", "hw2", "hw3", "hw4"]
-
-
-def cli(*args, cwd=ROOT):
-    """Run ``python -m course ARGS``; return stdout (fail on error)."""
-    proc = subprocess.run([sys.executable, "-m", "course", *map(str, args)],
-                          cwd=cwd, capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    return proc.stdout
-
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    """``assign`` into a temporary book and dist folder (without executing notebooks)."""
-    tmp = tmp_path_factory.mktemp("assign")
-    cli("assign", "--book-dir", tmp / "book", "--dist-dir", tmp / "dist",
-        "--no-execute", "--no-run-tests")
-    return tmp
-
-
-def copy_to(src, dest):
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    dest.write_bytes(Path(src).read_bytes())
+from _course import HOMEWORK, ROOT, cli, copy_to  # noqa: E402  (tests/ is on sys.path)
 
 
 def expected_questions(hw):
