@@ -223,6 +223,26 @@ def _check_probabilities(p, name, *, axis=-1, sum_to_one=True, atol=None):
     return arr
 
 
+
+def _check_joint(joint):
+    """A joint table p(x, y): 2-D, entries in [0, 1], summing to 1 in all."""
+    arr = _as_float_array(joint, "joint")
+    if arr.ndim != 2:
+        raise ValueError(
+            "joint must be a 2-D table of probabilities p(x, y) (rows x, "
+            f"columns y); got shape {arr.shape}"
+        )
+    arr = _check_probabilities(arr, "joint", sum_to_one=False)
+    total = arr.sum()
+    atol = _sum_tolerance(arr.dtype, arr.size)
+    if abs(total - 1.0) > atol:
+        raise ValueError(
+            f"joint must sum to 1 over all entries (tolerance {atol:.2g}); "
+            f"got a sum of {_fmt(total)}"
+        )
+    return arr
+
+
 def _check_axis(arr, axis, name):
     """Raise ``ValueError`` if ``axis`` is not a valid axis of ``arr``."""
     if not isinstance(axis, (numbers.Integral, np.integer)) or isinstance(axis, bool):

@@ -22,17 +22,15 @@ import numpy as np
 from scipy.special import rel_entr, xlogy
 
 from ._validation import (
-    PROB_ATOL,
-    _as_float_array,
     _check_axis,
     _check_base,
     _check_eps,
+    _check_joint,
     _check_label_groups,
     _check_label_vector,
     _check_pair,
     _check_probabilities,
     _check_support,
-    _fmt,
     _to_output,
 )
 
@@ -542,24 +540,6 @@ def information_gain(parent_labels, child_label_groups, *, base=None):
     h_children = entropy(child_counts / n_child[:, None], base=base)
     gain = h_parent - np.dot(n_child / parent.size, h_children)
     return float(max(gain, 0.0))  # rounding can leave -1e-17 for a useless split
-
-
-def _check_joint(joint):
-    """Validate a joint probability table: 2-D, in [0, 1], summing to 1."""
-    arr = _as_float_array(joint, "joint")
-    if arr.ndim != 2:
-        raise ValueError(
-            "joint must be a 2-D table of probabilities p(x, y) (rows x, "
-            f"columns y); got shape {arr.shape}"
-        )
-    arr = _check_probabilities(arr, "joint", sum_to_one=False)
-    total = arr.sum()
-    if abs(total - 1.0) > PROB_ATOL:
-        raise ValueError(
-            f"joint must sum to 1 over all entries (tolerance {PROB_ATOL:g}); "
-            f"got a sum of {_fmt(total)}"
-        )
-    return arr
 
 
 def conditional_entropy(joint, *, base=None):
