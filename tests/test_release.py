@@ -391,8 +391,9 @@ def test_the_config_must_name_the_student_repository(source_copy, tmp_path):
 
 
 # --- the release works on its own, where students run it -----------------------------
-# Both tests install from PyPI through pip's cache (minutes the first time, about a
-# minute later); each builds one fresh environment and reuses it for all its checks.
+# Both tests build one fresh environment from PyPI each and reuse it for all their
+# checks: the Binder test with the release's own .ci/setup (uv, from its cache), the
+# Colab test with uv for what Colab's image has and real pip for the notebook's %pip.
 
 CORRECT_Q1 = '''
 def surprise(p, base=None):
@@ -457,8 +458,9 @@ def published(tmp_path_factory):
 
 
 def test_release_works_on_binder(published):
-    # the release's own `bash .ci/test`: a fresh .venv from ITS requirements.txt
-    # (pip install -r, as Binder does), then one chapter and one homework under nbval
+    # the release's own `bash .ci/test`: a fresh .venv with exactly the pins of ITS
+    # requirements.txt (what Binder installs), then one chapter and one homework
+    # under nbval
     _, clone = published
     env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
     env["PYTHON"] = sys._base_executable
@@ -487,15 +489,18 @@ def test_release_works_on_colab(published, tmp_path):
     subprocess.run([sys._base_executable, "-m", "venv", "--upgrade-deps", venv], check=True,
                    capture_output=True)
     python = venv / "bin" / "python"
-    # Colab comes with IPython and the scientific stack installed; the notebook's
-    # %pip adds otter-grader and lecture-code. Constrained to the course's pins, so
-    # pip resolves quickly from its cache and the same versions every time.
+    # Colab's image comes with IPython, the scientific stack and the Jupyter
+    # packages (installed here with uv, quickly); the notebook's %pip (real pip)
+    # adds otter-grader and lecture-code. Constrained to the course's pins, so the
+    # same versions every time.
     _, pins = read_pins((ROOT / "requirements.txt").read_text())
     constraints = tmp_path / "constraints.txt"
     constraints.write_text("\n".join(pins.values()) + "\n")
-    preinstalled = ["ipython", "numpy", "scipy", "scikit-learn", "matplotlib", "pandas"]
-    subprocess.run([python, "-m", "pip", "install", "--quiet", "-c", constraints, *preinstalled],
-                   check=True, capture_output=True)
+    colab_image = ["ipython", "numpy", "scipy", "scikit-learn", "matplotlib", "pandas",
+                   "ipywidgets", "nbformat", "nbconvert", "jinja2", "pyyaml", "requests",
+                   "dill", "wrapt", "click"]
+    subprocess.run([sys.executable, "-m", "uv", "pip", "install", "--quiet", "--python", python,
+                    "-c", constraints, *colab_image], check=True, capture_output=True)
     fake = tmp_path / "fake"
     (fake / "google" / "colab").mkdir(parents=True)
     (fake / "google" / "__init__.py").write_text("")
