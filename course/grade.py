@@ -10,10 +10,12 @@ submission gets exactly one row: its scores and ``ok``, or the scores it earned
 before it stopped and a status naming what happened (``timeout (60 s)``,
 ``error: memory limit (2 GiB)``, ``error: cell 3 raised NameError: ...``). The
 rows follow the order of the file names, so rerunning on the same inputs gives
-the same CSV. Questions and points come from the autograder archive.
+the same CSV. Questions and points come from the autograder archive; the
+questions graded by hand (``manual: true``, which the archive does not know)
+from the master: their answers are collected into pages, not scored
+(:mod:`course.manual`).
 """
 
-import csv
 import json
 import multiprocessing
 import os
@@ -27,7 +29,7 @@ import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from .manual import csv_safe
+from .manual import write_rows
 from .masters import Question
 
 #: Default limits of a submission's process.
@@ -343,10 +345,7 @@ def grade_batch(name, submissions, autograder, out_csv, *, master_cells=(), time
 
     fields = list(rows[0]) if rows else list(make_row("", questions, {"status": "", "scores": {}},
                                                       manual))
-    with open(out_csv, "w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, fieldnames=fields, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows({k: csv_safe(v) for k, v in row.items()} for row in rows)
+    write_rows(out_csv, fields, rows)
     if manual:
         write_answers(manual_dir(out_csv), name, manual,
                       {s: answers[s] for s in submissions})

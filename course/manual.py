@@ -172,6 +172,17 @@ def csv_safe(value):
     return value
 
 
+def write_rows(path, fields, rows):
+    """Write ``rows`` (dicts) as a CSV with header ``fields``, every cell :func:`csv_safe`.
+
+    The csv module quotes commas, quotes and line breaks, so no text adds a row or a column.
+    """
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=fields, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows({k: csv_safe(row[k]) for k in fields} for row in rows)
+
+
 def _shown(answer, error=None):
     if error:
         return f"(no answer: the file was {error})", True
@@ -238,10 +249,8 @@ def write_answers(folder, homework, questions, answers):
         path.write_text(page, encoding="utf-8")
         written.append(path)
     path = folder / "scores.csv"
-    with open(path, "w", newline="", encoding="utf-8") as f:
-        writer = csv.writer(f, lineterminator="\n")
-        writer.writerow(["file", *[q.name for q in questions]])
-        writer.writerows([csv_safe(s), *[""] * len(questions)] for s in answers)
+    write_rows(path, ["file", *[q.name for q in questions]],
+               [{"file": s, **{q.name: "" for q in questions}} for s in answers])
     written.append(path)
     return written
 
@@ -335,8 +344,5 @@ def merge(grades_csv, scores_csv, questions, out_csv):
         row["max"] = _number(auto_max + manual_max)
         merged.append(row)
     out_fields = [f for f in fields if f != "status"] + ["manual total", "total", "max", "status"]
-    with open(out_csv, "w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, fieldnames=out_fields, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows({k: csv_safe(row[k]) for k in out_fields} for row in merged)
+    write_rows(out_csv, out_fields, merged)
     return merged

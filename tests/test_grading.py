@@ -395,12 +395,17 @@ def test_written_answers_are_collected_from_the_batch(graded, built):
                                               as_version=4).cells
               if c.source.startswith("**Sample answer")]
     assert shown["solution"] == sample[0]
+    assert shown["raises"] == sample[0]  # collected although its first cell raised
     assert shown["hostile"] == HOSTILE  # word for word, once unescaped
     assert shown["untouched"] == "(no answer)"  # the placeholder is not an answer
     assert shown["corrupt"].startswith("(no answer: the file was not read")
     assert (shown["huge"] == "why?" * 5000 + "\n\n[answer cut: 1,048,576 characters, the first "
             "20,000 shown]")
-    assert (built / "grades" / "hw4-manual" / "q2b.html").is_file()
+    hw4 = nbformat.read(built / "dist" / "hw4-solutions.ipynb", as_version=4)
+    samples = [c.source for c in hw4.cells if c.source.startswith("**Sample answer")]
+    for question, sample in zip(["q2b", "q4b"], samples, strict=True):
+        shown = _sections((built / "grades" / "hw4-manual" / f"{question}.html").read_text())
+        assert shown == {"solution": sample, "untouched": "(no answer)"}
     assert not (built / "grades" / "hw2-manual").exists()  # hw2 has no manual questions
 
 

@@ -152,3 +152,14 @@ def test_merge_needs_grades_of_the_grade_command(tmp_path):
     scores = _csv(tmp_path / "s.csv", [["file", "q1b", "q2b"]])
     with pytest.raises(ValueError, match="no column auto max, auto total, manual max, q1b, q2b"):
         merge(grades, scores, QS, tmp_path / "f.csv")
+
+
+def test_rows_cannot_inject_formulas_rows_or_columns(tmp_path):
+    from course.manual import write_rows
+
+    status = 'error: cell 3 raised ValueError: x\n=cmd|"/C calc"!A0,"q1",9'
+    write_rows(tmp_path / "g.csv", ["file", "q1", "status"],
+               [{"file": "@SUM(A1)/hw1.ipynb", "q1": 0, "status": status}])
+    with open(tmp_path / "g.csv", newline="") as f:
+        rows = list(csv.reader(f))
+    assert rows == [["file", "q1", "status"], ["'@SUM(A1)/hw1.ipynb", "0", status]]
