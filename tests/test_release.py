@@ -316,6 +316,16 @@ def test_scanner_covers_the_answers_of_the_open_sub_questions():
         assert scan_bytes(f"book/homework/{hw}.ipynb", student, keys) == []
 
 
+def test_scanner_finds_a_sample_answer_in_a_page():
+    # an instructor's sample answer to a question graded by hand, pasted into the book
+    secret = _secret("hw4", "written solution")
+    page = f"# Notes\n\nA good answer: {secret.line}\n".encode()
+    leaks = scan_bytes("book/intro.md", page, secrets())
+    assert secret in [l.secret for l in leaks]
+    assert f"book/intro.md: written solution of hw4 {secret.question}: " in "\n".join(
+        map(describe, leaks))
+
+
 def test_scanner_ignores_trivial_and_public_lines():
     keys = secrets()
     for line in ["...", "import numpy as np", "grader.check(\"q1\")", "weather_entropy"]:
