@@ -6,11 +6,14 @@ public and hidden tests, points). Instructors run::
     python -m course list
     python -m course assign
     python -m course grade hw1 submissions/*.ipynb --out grades.csv
+    python -m course merge hw1 grades.csv grades-manual/scores.csv --out final.csv
     python -m course release ../student-repo
 
 ``assign`` regenerates the student notebooks in ``book/homework/`` and the
 Gradescope-compatible autograder archives in ``dist/``; ``grade`` grades any
-number of notebooks locally, each in its own process with a wall-clock timeout.
+number of notebooks locally, each in its own process with a wall-clock timeout,
+and collects the written answers of the questions graded by hand (``manual:
+true``) into one page per question; ``merge`` adds the scores you give them.
 ``release`` writes the public student repository (no masters, solutions or
 hidden tests: it scans every file before writing). The package declares its
 own dependencies in ``course/requirements.txt``; students never install it.

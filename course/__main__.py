@@ -1,6 +1,7 @@
-"""Command line: ``python -m course list | assign | grade | release``."""
+"""Command line: ``python -m course list | assign | grade | merge | release``."""
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -10,15 +11,23 @@ from .masters import find_masters, load_questions, repo_root
 def format_listing(homework):
     """The ``list`` output: one line per homework with its questions and points.
 
+    Questions graded by hand are marked ``manual``, and their points are also
+    given apart from the total.
+
     >>> from course import Question
-    >>> print(format_listing({"hw1": [Question("q1", 2), Question("q2", 3)]}))
+    >>> print(format_listing({"hw1": [Question("q1", 2), Question("q2", 3)],
+    ...                       "hw2": [Question("q1", 2), Question("q1b", 1, manual=True)]}))
     hw1  5 points  q1 (2), q2 (3)
+    hw2  3 points (1 manual)  q1 (2), q1b (1, manual)
     """
     lines = []
     for name, questions in homework.items():
         total = sum(q.points for q in questions)
-        parts = ", ".join(f"{q.name} ({q.points})" for q in questions)
-        lines.append(f"{name}  {total:g} points  {parts}")
+        manual = sum(q.points for q in questions if q.manual)
+        parts = ", ".join(f"{q.name} ({q.points:g}{', manual' if q.manual else ''})"
+                          for q in questions)
+        extra = f" ({manual:g} manual)" if any(q.manual for q in questions) else ""
+        lines.append(f"{name}  {total:g} points{extra}  {parts}")
     return "\n".join(lines)
 
 
@@ -69,6 +78,12 @@ def build_parser():
                    help="memory limit of each submission's process, e.g. 2G or 512M (2G)")
     p.add_argument("--autograder", type=Path,
                    help="autograder zip (default: dist/HW-autograder.zip from assign)")
+    p = sub.add_parser("merge", help="add the scores of questions graded by hand to a grades CSV")
+    p.add_argument("homework", help="e.g. hw1 (its master gives the manual questions' points)")
+    p.add_argument("grades", type=Path, help="the CSV written by grade")
+    p.add_argument("scores", type=Path,
+                   help="your scores: grade's GRADES-manual/scores.csv, filled in")
+    p.add_argument("--out", type=Path, required=True, help="the final CSV to write")
     p = sub.add_parser("release", help="write the student repository (no solutions, no hidden tests)")
     p.add_argument("outdir", type=Path, help="the folder of the student repository")
     p.add_argument("--force", action="store_true",
@@ -118,10 +133,24 @@ def main(argv=None):
         print(f"wrote the student repository {args.outdir}: {len(files)} files, "
               "no solution, hidden test or private repository name in any of them")
 
-    else:
-        import json
+    elif args.command == "merge":
+        from .manual import manual_questions, merge
 
-        from .grade import grade_batch
+        if args.homework not in masters:
+            sys.exit(f"unknown homework {args.homework!r}; choose from {', '.join(masters)}")
+        cells = json.loads(masters[args.homework].read_text(encoding="utf-8"))["cells"]
+        manual = manual_questions(cells)
+        if not manual:
+            sys.exit(f"{args.homework} has no questions graded by hand: its grades CSV is final")
+        try:
+            rows = merge(args.grades, args.scores, manual, args.out)
+        except ValueError as err:
+            sys.exit(f"merge failed: {err}")
+        print(f"merged the scores of {', '.join(q.name for q in manual)} for {len(rows)} "
+              f"submissions -> {args.out}")
+
+    else:
+        from .grade import grade_batch, manual_dir
 
         if args.homework not in masters:
             sys.exit(f"unknown homework {args.homework!r}; choose from {', '.join(masters)}")
@@ -135,6 +164,17 @@ def main(argv=None):
         ok = sum(row["status"] == "ok" for row in rows)
         print(f"graded {len(rows)} submissions ({ok} ok, {len(rows) - ok} with a status) "
               f"-> {args.out}")
+        manual = [q for q in load_questions(masters[args.homework]) if q.manual]
+        if manual:
+            from .manual import points_text
+
+            points = sum(q.points for q in manual)
+            print(f"{args.homework} has {points_text(points)} to grade by hand "
+                  f"({', '.join(q.name for q in manual)}): read the answers in "
+                  f"{manual_dir(args.out)}/, enter the scores in "
+                  f"{manual_dir(args.out) / 'scores.csv'}, then run "
+                  f"`python -m course merge {args.homework} {args.out} "
+                  f"{manual_dir(args.out) / 'scores.csv'} --out FINAL.csv`")
     return 0
 
 

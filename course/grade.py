@@ -10,10 +10,12 @@ submission gets exactly one row: its scores and ``ok``, or the scores it earned
 before it stopped and a status naming what happened (``timeout (60 s)``,
 ``error: memory limit (2 GiB)``, ``error: cell 3 raised NameError: ...``). The
 rows follow the order of the file names, so rerunning on the same inputs gives
-the same CSV. Questions and points come from the autograder archive.
+the same CSV. Questions and points come from the autograder archive; the
+questions graded by hand (``manual: true``, which the archive does not know)
+from the master: their answers are collected into pages, not scored
+(:mod:`course.manual`).
 """
 
-import csv
 import json
 import multiprocessing
 import os
@@ -27,6 +29,7 @@ import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from .manual import write_rows
 from .masters import Question
 
 #: Default limits of a submission's process.
@@ -75,23 +78,43 @@ def archive_questions(autograder):
     return [Question(t.name, _number(t.possible)) for t in sorted(tests, key=key)]
 
 
-def make_row(submission, questions, result):
+def make_row(submission, questions, result, manual=()):
     """One CSV row (a dict) from a worker's result; missing questions score 0.
+
+    ``questions`` are the auto-graded questions, ``manual`` those graded by
+    hand: their cells stay empty, and the row gives the auto-graded total and
+    maximum and the manual maximum apart (no total that counts a manual
+    question as 0 or as full marks). Columns follow the questions' natural order.
 
     >>> from course import Question
     >>> qs = [Question("q1", 2), Question("q2", 3)]
     >>> make_row("a.ipynb", qs, {"status": "ok", "scores": {"q1": {"score": 2.0}}})
-    {'file': 'a.ipynb', 'q1': 2, 'q2': 0, 'total': 2, 'max': 5, 'status': 'ok'}
-    >>> make_row("b.ipynb", qs, {"status": "timeout", "scores": {}})["total"]
-    0
+    {'file': 'a.ipynb', 'q1': 2, 'q2': 0, 'auto total': 2, 'auto max': 5, 'manual max': 0, \
+'status': 'ok'}
+    >>> make_row("b.ipynb", qs, {"status": "timeout", "scores": {}},
+    ...          [Question("q1b", 1, manual=True)])["q1b"]
+    ''
     """
+    scores = {q.name: _number(result["scores"].get(q.name, {}).get("score", 0)) for q in questions}
     row = {"file": submission}
-    for q in questions:
-        row[q.name] = _number(result["scores"].get(q.name, {}).get("score", 0))
-    row["total"] = _number(sum(row[q.name] for q in questions))
-    row["max"] = _number(sum(q.points for q in questions))
+    for name in question_order([*questions, *manual]):
+        row[name] = scores.get(name, "")
+    row["auto total"] = _number(sum(scores.values()))
+    row["auto max"] = _number(sum(q.points for q in questions))
+    row["manual max"] = _number(sum(q.points for q in manual))
     row["status"] = result["status"]
     return row
+
+
+def question_order(questions):
+    """Question names in natural order: q2 before q10, q3 before q3b before q4.
+
+    >>> from course import Question
+    >>> question_order([Question("q10", 1), Question("q3b", 1), Question("q3", 1)])
+    ['q3', 'q3b', 'q10']
+    """
+    key = lambda name: [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", name)]
+    return sorted((q.name for q in questions), key=key)
 
 
 def _number(x):
@@ -235,10 +258,14 @@ def grade_batch(name, submissions, autograder, out_csv, *, master_cells=(), time
                 jobs=1, limits=None):
     """Grade ``submissions`` of homework ``name``; write the CSV and one JSON per submission.
 
-    ``master_cells`` are the master's cells (its set-up imports and data);
-    ``limits`` overrides :data:`DEFAULT_LIMITS`. Returns the list of rows written.
+    ``master_cells`` are the master's cells (its set-up imports and data, and
+    its questions graded by hand); ``limits`` overrides :data:`DEFAULT_LIMITS`.
+    If the homework has manual questions, their answers go to one page per
+    question in the folder ``<out>-manual/`` beside the CSV, with a
+    ``scores.csv`` to fill in (:mod:`course.manual`). Returns the list of rows written.
     """
     from . import _landlock
+    from .manual import collect_answers, manual_questions, write_answers
     from .worker import Cgroup, setup_of
 
     submissions = sorted(dict.fromkeys(str(s) for s in submissions))
@@ -254,6 +281,11 @@ def grade_batch(name, submissions, autograder, out_csv, *, master_cells=(), time
     options["zygote"] = zygote and zygote[0]
     server = ThreadPoolExecutor(max_workers=1).submit(_context)
     questions = archive_questions(autograder)
+    manual = manual_questions(master_cells)
+    clash = {q.name for q in manual} & {q.name for q in questions}
+    if clash:
+        raise ValueError(f"question {sorted(clash)[0]!r} is manual in the master but has tests "
+                         "in the autograder archive: run `python -m course assign`")
 
     if _landlock.abi_version() < 1:
         _warn_once("this kernel has no Landlock: submissions can read and write any file "
@@ -296,7 +328,11 @@ def grade_batch(name, submissions, autograder, out_csv, *, master_cells=(), time
         result["file"] = submission
         (json_dir / result_name(submission)).write_text(
             json.dumps(result, indent=1, sort_keys=True), encoding="utf-8")
-        return make_row(submission, questions, result)
+        if manual:  # the answers are read from the file's JSON, never executed
+            answers[submission] = collect_answers(submission, manual)
+        return make_row(submission, questions, result, manual)
+
+    answers = {}
 
     try:
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
@@ -307,9 +343,15 @@ def grade_batch(name, submissions, autograder, out_csv, *, master_cells=(), time
             zygote[1].wait()
         shutil.rmtree(base, ignore_errors=True)
 
-    fields = ["file", *[q.name for q in questions], "total", "max", "status"]
-    with open(out_csv, "w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, fieldnames=fields, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
+    fields = list(rows[0]) if rows else list(make_row("", questions, {"status": "", "scores": {}},
+                                                      manual))
+    write_rows(out_csv, fields, rows)
+    if manual:
+        write_answers(manual_dir(out_csv), name, manual,
+                      {s: answers[s] for s in submissions})
     return rows
+
+
+def manual_dir(out_csv):
+    """The folder of the answer pages and ``scores.csv`` of a grades CSV: ``<stem>-manual``."""
+    return Path(out_csv).with_name(Path(out_csv).stem + "-manual")

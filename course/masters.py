@@ -7,8 +7,9 @@ from pathlib import Path
 
 import yaml
 
-#: One auto-graded question of a master notebook.
-Question = namedtuple("Question", ["name", "points"])
+#: One question of a master notebook: ``manual`` ones are graded by hand (otter's
+#: ``manual: true``), the others by their tests.
+Question = namedtuple("Question", ["name", "points", "manual"], defaults=[False])
 
 _BEGIN_QUESTION = re.compile(r"#\s+BEGIN\s+QUESTION\b", re.IGNORECASE)
 
@@ -44,12 +45,17 @@ def read_questions(cells):
     """The questions of a master, in notebook order, from its ``# BEGIN QUESTION`` cells.
 
     ``cells`` is the notebook's list of cells (dicts with ``cell_type`` and ``source``).
+    ``points`` may be a list (otter's points per test case): the question's
+    points are its sum.
 
     >>> cells = [{"cell_type": "raw", "source": "# BEGIN QUESTION\\nname: q1\\npoints: 2"},
     ...          {"cell_type": "code", "source": "x = 1"},
-    ...          {"cell_type": "raw", "source": "# BEGIN QUESTION\\nname: q2\\npoints: 1.5"}]
-    >>> read_questions(cells)
-    [Question(name='q1', points=2), Question(name='q2', points=1.5)]
+    ...          {"cell_type": "raw", "source": "# BEGIN QUESTION\\nname: q2\\npoints: [0, 1.5]"},
+    ...          {"cell_type": "raw",
+    ...           "source": "# BEGIN QUESTION\\nname: q2b\\nmanual: true\\npoints: 1"}]
+    >>> read_questions(cells)  # doctest: +NORMALIZE_WHITESPACE
+    [Question(name='q1', points=2, manual=False), Question(name='q2', points=1.5, manual=False),
+     Question(name='q2b', points=1, manual=True)]
     """
     questions = []
     for cell in cells:
@@ -59,7 +65,12 @@ def read_questions(cells):
             config = yaml.safe_load(source.split("\n", 1)[1]) or {}
             if "name" not in config or "points" not in config:
                 raise ValueError(f"question cell needs a name and points: {source!r}")
-            questions.append(Question(str(config["name"]), config["points"]))
+            points = config["points"]
+            points = sum(points) if isinstance(points, list) else points
+            if isinstance(points, bool) or not isinstance(points, (int, float)) or points < 0:
+                raise ValueError(f"question {config['name']!r}: points must be a number >= 0, "
+                                 f"got {config['points']!r}")
+            questions.append(Question(str(config["name"]), points, config.get("manual") is True))
     return questions
 
 

@@ -41,6 +41,8 @@ RIGHT = {
     "q3": """
         weather = np.array([0.90, 0.05, 0.04, 0.01])
         weather_entropy = entropy(weather)
+        uniform_entropy = entropy(np.ones(4) / 4)
+        larger = "uniform"
     """,
     "q4": """
         def information_gain(parent, left, right):
@@ -59,6 +61,8 @@ WRONG = {**RIGHT, "q2": """
     """, "q3": """
         weather = np.array([0.90, 0.05, 0.04, 0.01])
         weather_entropy = 0.5
+        uniform_entropy = 1.0
+        larger = "weather"
     """, "q4": """
         def information_gain(parent, left, right):
             return 0.0
@@ -235,7 +239,8 @@ def attacks(tmp, port):
 def make_notebook(student, answers, dest, attack=None):
     """The student notebook with ``answers`` in its answer cells, plus an attack."""
     nb = nbformat.read(student, as_version=4)
-    answer_cells = [c for c in nb.cells if "otter_answer_cell" in c.metadata.get("tags", [])]
+    answer_cells = [c for c in nb.cells if c.cell_type == "code"  # not q3b's written answer
+                    and "otter_answer_cell" in c.metadata.get("tags", [])]
     assert len(answer_cells) == len(QUESTIONS)
     where, code = attack or (None, None)
     for q, cell in zip(QUESTIONS, answer_cells):
@@ -317,12 +322,13 @@ def test_every_submission_has_one_row(batch):
 def test_honest_solutions_keep_full_marks(batch):
     for name in ["honest", "solution"]:
         row = batch["rows"][name]
-        assert (row["status"], row["total"]) == ("ok", "10"), row
+        assert (row["status"], row["auto total"], row["auto max"]) == ("ok", "11", "11"), row
+        assert row["q3b"] == "" and row["manual max"] == "1"  # graded by hand, not here
 
 
 def test_wrong_answers_score_what_they_earn(batch):
     row = batch["rows"]["wrong"]
-    assert row["status"] == "ok" and row["q1"] == "2" and float(row["total"]) < 10
+    assert row["status"] == "ok" and row["q1"] == "2" and float(row["auto total"]) < 11
 
 
 @pytest.mark.parametrize("name", list(attacks(Path("/x"), 0)))

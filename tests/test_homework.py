@@ -24,12 +24,21 @@ def expected_questions(hw):
     return read_questions(json.loads((ROOT / "homework" / hw / f"{hw}.ipynb").read_text())["cells"])
 
 
+def auto_questions(hw):
+    """The questions graded by tests (not those with ``manual: true``)."""
+    return [q for q in expected_questions(hw) if not q.manual]
+
+
 # --- pure helpers ------------------------------------------------------------
 
 def test_read_questions_of_masters():
-    # points written in the masters' question cells: 2+3+2+3, 3+3+3+3, 2+3+3+2, 2+4+2+2+2
+    # points written in the masters' question cells: 2+3+3+(1)+3, 3+3+3+1+3+3, 2+3+3+2,
+    # 2+4+(2)+2+2+(1)+2, in parentheses the questions graded by hand
     totals = {hw: sum(q.points for q in expected_questions(hw)) for hw in HOMEWORK}
-    assert totals == {"hw1": 10, "hw2": 12, "hw3": 10, "hw4": 12}
+    assert totals == {"hw1": 12, "hw2": 16, "hw3": 10, "hw4": 15}
+    manual = {hw: [(q.name, q.points) for q in expected_questions(hw) if q.manual]
+              for hw in HOMEWORK}
+    assert manual == {"hw1": [("q3b", 1)], "hw2": [], "hw3": [], "hw4": [("q2b", 2), ("q4b", 1)]}
     assert all(len(expected_questions(hw)) >= 4 for hw in HOMEWORK)
 
 
@@ -105,7 +114,7 @@ def test_committed_student_notebook_is_up_to_date(built, hw):
 def test_student_notebook_checks_are_marked_for_nbval(hw):
     nb = nbformat.read(ROOT / "book" / "homework" / f"{hw}.ipynb", as_version=4)
     checks = [c for c in nb.cells if is_check_cell(c)]
-    assert len(checks) == len(expected_questions(hw))
+    assert len(checks) == len(auto_questions(hw))
     # nbval ignores the output of the check cells, and of no other cell
     marked = [c for c in nb.cells if "nbval-ignore-output" in c.metadata.get("tags", [])]
     assert marked == checks
@@ -151,7 +160,7 @@ def test_colab_test_files_match_public_tests(hw, tmp_path):
 
     nb = json.loads((ROOT / "book" / "homework" / f"{hw}.ipynb").read_text())
     files = public_test_files(nb)
-    assert sorted(files) == sorted(f"{q.name}.py" for q in expected_questions(hw))
+    assert sorted(files) == sorted(f"{q.name}.py" for q in auto_questions(hw))
     for name, source in files.items():
         (tmp_path / name).write_text(source)
         test = create_test_file(str(tmp_path / name), NBMetadataConfig())
@@ -162,10 +171,11 @@ def test_colab_test_files_match_public_tests(hw, tmp_path):
 
 def test_list_command():
     assert cli("list").splitlines() == [
-        "hw1  10 points  q1 (2), q2 (3), q3 (2), q4 (3)",
-        "hw2  12 points  q1 (3), q2 (3), q3 (3), q4 (3)",
+        "hw1  12 points (1 manual)  q1 (2), q2 (3), q3 (3), q3b (1, manual), q4 (3)",
+        "hw2  16 points  q1 (3), q2 (3), q3 (3), q3b (1), q4 (3), q4b (3)",
         "hw3  10 points  q1 (2), q2 (3), q3 (3), q4 (2)",
-        "hw4  12 points  q1 (2), q2 (4), q3 (2), q4 (2), q5 (2)",
+        "hw4  15 points (3 manual)  q1 (2), q2 (4), q2b (2, manual), q3 (2), q4 (2), "
+        "q4b (1, manual), q5 (2)",
     ]
 
 

@@ -276,9 +276,11 @@ def _secret(hw, kind):
 
 def test_scanner_knows_every_master():
     keys = secrets()
+    written = {"hw1", "hw4"}  # the masters with questions graded by hand (sample answers)
     for hw in HOMEWORK:
         kinds = {s.kind for s in keys.values() if s.homework == hw}
-        assert kinds == {"solution", "hidden test"}, hw
+        assert kinds == {"solution", "hidden test"} | (
+            {"written solution"} if hw in written else set()), hw
     assert len(keys) > 100
     # every hidden-test cell has lines the scan looks for: none can be copied whole
     # without being caught
@@ -290,6 +292,38 @@ def test_scanner_knows_every_master():
             lines = [line for line in lines if line[1] == "hidden test"]
             if lines:
                 assert any("".join(l.split()) in keys for _, _, l in lines), (hw, i)
+
+
+def test_scanner_covers_the_answers_of_the_open_sub_questions():
+    # issue 12 item 6: named answers, multiple choice and written sample answers
+    keys = secrets()
+    for line in ["entropy(np.full(4, 1 / 4))", "float(table_eps[3] / 0.8)",
+                 'assert type(larger) is str and larger == "uniform"',
+                 'assert type(exp_safe) is str and exp_safe == "b"',
+                 "assert [int(i) for i in changed_rows] == _changed.tolist() == [3, 4, 5]",
+                 "assert np.isclose(clip_nats, 15 * np.log(10), rtol=1e-6)"]:
+        assert "".join(line.split()) in keys, line
+    # the short answers themselves ("uniform", "b", [3, 4, 5]) are too generic to scan for:
+    # the hidden tests above, which hold them, are what the scan protects
+    for line in ['"uniform"', '"b"', "[3, 4, 5]"]:
+        assert "".join(line.split()) not in keys
+    samples = {(s.homework, s.question) for s in keys.values() if s.kind == "written solution"}
+    assert samples == {("hw1", "q3b"), ("hw4", "q2b"), ("hw4", "q4b")}
+    # otter's answer cell and the prompts of the manual questions are public, not secrets
+    for hw in ["hw1", "hw4"]:
+        student = (ROOT / "book" / "homework" / f"{hw}.ipynb").read_bytes()
+        assert b"_Type your answer here, replacing this text._" in student
+        assert scan_bytes(f"book/homework/{hw}.ipynb", student, keys) == []
+
+
+def test_scanner_finds_a_sample_answer_in_a_page():
+    # an instructor's sample answer to a question graded by hand, pasted into the book
+    secret = _secret("hw4", "written solution")
+    page = f"# Notes\n\nA good answer: {secret.line}\n".encode()
+    leaks = scan_bytes("book/intro.md", page, secrets())
+    assert secret in [l.secret for l in leaks]
+    assert f"book/intro.md: written solution of hw4 {secret.question}: " in "\n".join(
+        map(describe, leaks))
 
 
 def test_scanner_ignores_trivial_and_public_lines():
