@@ -107,9 +107,13 @@ def test_search_finds_cross_entropy(context):
     page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(HTML.as_uri())
                else (outside.append(r.request.url), r.abort()))
     page.goto((HTML / "search.html").as_uri() + "?q=cross-entropy")
+    # Sphinx adds the results one by one (a 5 ms timer each) and then says
+    # "Search finished, found N page(s)"; count only after that.
+    summary = page.locator("#search-results p.search-summary")
+    summary.filter(has_text="Search finished").wait_for(timeout=30_000)
     results = page.locator("#search-results ul.search li")
-    results.first.wait_for(timeout=30_000)
-    assert results.count() >= 5
+    found = int(re.search(r"found (\d+) page", summary.inner_text()).group(1))
+    assert results.count() == found >= 5
     titles = " ".join(results.all_inner_texts())
     assert "Cross-entropy" in titles
     assert outside == []

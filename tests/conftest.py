@@ -1,14 +1,28 @@
 """Fixtures shared by several test files."""
 
+import fcntl
+
 import pytest
 
 from _course import cli
 
 
 @pytest.fixture(scope="session")
-def built(tmp_path_factory):
-    """``assign`` into a temporary book and dist folder (without executing notebooks)."""
-    tmp = tmp_path_factory.mktemp("assign")
-    cli("assign", "--book-dir", tmp / "book", "--dist-dir", tmp / "dist",
-        "--no-execute", "--no-run-tests")
-    return tmp
+def built(tmp_path_factory, worker_id):
+    """``assign`` into a temporary book and dist folder (without executing notebooks).
+
+    Under pytest-xdist each worker has a session of its own: the first worker
+    to ask runs ``assign`` into a folder all workers share, the others wait for
+    it and reuse the result. Tests only add folders beside ``book`` and ``dist``.
+    """
+    shared = tmp_path_factory.getbasetemp()
+    if worker_id != "master":
+        shared = shared.parent  # the run's folder, above each worker's own
+    folder = shared / "assign"
+    with open(shared / "assign.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (folder / ".complete").exists():
+            cli("assign", "--book-dir", folder / "book", "--dist-dir", folder / "dist",
+                "--no-execute", "--no-run-tests")
+            (folder / ".complete").touch()
+    return folder

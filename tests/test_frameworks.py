@@ -5,8 +5,11 @@ cells, so that neither the book build nor Binder needs PyTorch or Keras. This
 file collects every such block in ``book/*.ipynb`` that imports ``torch`` or
 ``keras`` (any chapter may add one; nothing here names a chapter), checks
 that it compares its values with ``lecture_code`` in an ``assert``, and runs
-it in a fresh interpreter with Keras 3 on the PyTorch backend
-(``KERAS_BACKEND=torch``; no TensorFlow).
+it with Keras 3 on the PyTorch backend (``KERAS_BACKEND=torch``; no
+TensorFlow) in a process of its own: a child forked from one interpreter that
+has imported PyTorch and Keras once and run nothing else, so every block starts
+from the state a fresh ``python block.py`` would have after its imports, without
+paying for them 30 times.
 
 The structural checks always run. Running a block needs PyTorch (and Keras
 for the Keras blocks): ``.ci/run`` installs both when a local CPU wheel of
@@ -111,18 +114,77 @@ def test_block_is_checked_against_lecture_code(code, frameworks):
             'a Keras block starts with os.environ["KERAS_BACKEND"] = "torch" before import keras')
 
 
-@pytest.mark.parametrize("code, frameworks", PARAMS)
-def test_block_runs_and_its_asserts_hold(code, frameworks, tmp_path):
-    for module in ["torch"] + sorted(frameworks - {"torch"}):
+# The forking runner: reads one script path per line from stdin, runs each in a
+# forked child (cwd: the script's folder, __name__ == "__main__") and answers one
+# line, the child's exit status; a child's traceback goes to <script>.stderr.
+RUNNER = r"""
+import os, runpy, sys, traceback
+import torch
+import keras
+for line in sys.stdin:
+    script = line.rstrip("\n")
+    pid = os.fork()
+    if pid == 0:
+        status = 0
+        try:
+            os.chdir(os.path.dirname(script))
+            sys.argv = [script]
+            runpy.run_path(script, run_name="__main__")
+        except BaseException:
+            with open(script + ".stderr", "w") as f:
+                traceback.print_exc(file=f)
+            status = 1
+        finally:
+            sys.stdout.flush()
+            os._exit(status)
+    _, status = os.waitpid(pid, 0)
+    print(os.waitstatus_to_exitcode(status), flush=True)
+"""
+
+
+@pytest.fixture(scope="module")
+def run_block():
+    """run_block(script) runs a block's script as described above; returns its exit code."""
+    for module in ("torch", "keras"):
         if importlib.util.find_spec(module) is None:
             pytest.skip(f"{module} is not installed: {INSTALL_HINT}")
+    env = dict(os.environ, KERAS_BACKEND="torch", MPLBACKEND="Agg")
+    runner = subprocess.Popen([sys.executable, "-c", RUNNER], env=env, text=True,
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+
+    def run(script):
+        runner.stdin.write(f"{script}\n")
+        runner.stdin.flush()
+        answer = runner.stdout.readline()
+        assert answer, "the block runner died"
+        return int(answer)
+
+    yield run
+    runner.stdin.close()
+    runner.wait(timeout=60)
+
+
+def test_the_runner_reports_failures_and_isolates_blocks(run_block, tmp_path):
+    # a failing assert is a failure with its traceback; a module-level change
+    # made by one block (here torch's default dtype) is not seen by the next
+    first, second = tmp_path / "a" / "block.py", tmp_path / "b" / "block.py"
+    first.parent.mkdir(), second.parent.mkdir()
+    first.write_text("import torch\ntorch.set_default_dtype(torch.float64)\nassert 1 == 2\n")
+    second.write_text("import torch\nassert torch.get_default_dtype() == torch.float32\n")
+    assert run_block(first) == 1
+    assert "assert 1 == 2" in (tmp_path / "a" / "block.py.stderr").read_text()
+    assert run_block(second) == 0
+
+
+@pytest.mark.parametrize("code, frameworks", PARAMS)
+def test_block_runs_and_its_asserts_hold(code, frameworks, tmp_path, run_block):
     # Anything else the block imports must be installed where CI runs it
     # (torchvision, for example, is not: name its API in the text instead).
     missing = [m for m in imported_modules(code) if importlib.util.find_spec(m) is None]
     assert not missing, f"the block imports {missing}, which the test environment does not install"
     script = tmp_path / "block.py"
     script.write_text(code, encoding="utf-8")
-    env = dict(os.environ, KERAS_BACKEND="torch", MPLBACKEND="Agg")
-    result = subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=env,
-                            capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, f"the block failed:\n{code}\n--- stderr ---\n{result.stderr}"
+    status = run_block(script)
+    stderr = script.with_name("block.py.stderr")
+    trace = stderr.read_text() if stderr.exists() else ""
+    assert status == 0, f"the block failed:\n{code}\n--- traceback ---\n{trace}"
