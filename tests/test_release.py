@@ -473,6 +473,12 @@ print(json.dumps({name: shell.user_ns[name].passed_all for name in ["right", "wr
 '''
 
 
+# What this machine's environment has and Binder's and Colab's do not: our venv,
+# and a switch that makes every Python process compile every module it imports
+# again (neither service sets it; their Python caches bytecode).
+UNLIKE_THE_SERVICES = ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONDONTWRITEBYTECODE")
+
+
 def git(*args, cwd):
     subprocess.run(["git", "-c", "user.name=Course", "-c", "user.email=course@example.org",
                     "-c", "init.defaultBranch=main", *map(str, args)],
@@ -496,7 +502,7 @@ def test_release_works_on_binder(published):
     # requirements.txt (what Binder installs), then one chapter and one homework
     # under nbval
     _, clone = published
-    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
+    env = {k: v for k, v in os.environ.items() if k not in UNLIKE_THE_SERVICES}
     env["PYTHON"] = sys._base_executable
     proc = subprocess.run(["bash", ".ci/test", "book/02_surprise.ipynb",
                            "book/homework/hw1.ipynb", "-q"],
@@ -519,18 +525,18 @@ def test_release_works_on_colab(published, tmp_path):
     release, _ = published
     url = yaml.safe_load((release / "_config.yml").read_text())["repository"]["url"]
     venv = tmp_path / "colab-venv"
-    # Colab's pip is current (the venv module's bundled pip 23 rejects git+file:///)
-    subprocess.run([sys._base_executable, "-m", "venv", "--upgrade-deps", venv], check=True,
+    subprocess.run([sys._base_executable, "-m", "venv", "--without-pip", venv], check=True,
                    capture_output=True)
     python = venv / "bin" / "python"
-    # Colab's image comes with IPython, the scientific stack and the Jupyter
-    # packages (installed here with uv, quickly); the notebook's %pip (real pip)
+    # Colab's image comes with a current pip (the venv module's bundled pip 23
+    # rejects git+file:///), IPython, the scientific stack and the Jupyter
+    # packages: installed here with uv, quickly. The notebook's %pip (real pip)
     # adds otter-grader and lecture-code. Constrained to the course's pins, so the
     # same versions every time.
     _, pins = read_pins((ROOT / "requirements.txt").read_text())
     constraints = tmp_path / "constraints.txt"
     constraints.write_text("\n".join(pins.values()) + "\n")
-    colab_image = ["ipython", "numpy", "scipy", "scikit-learn", "matplotlib", "pandas",
+    colab_image = ["pip", "ipython", "numpy", "scipy", "scikit-learn", "matplotlib", "pandas",
                    "ipywidgets", "nbformat", "nbconvert", "jinja2", "pyyaml", "requests",
                    "dill", "wrapt", "click"]
     subprocess.run([sys.executable, "-m", "uv", "pip", "install", "--quiet", "--python", python,
@@ -551,7 +557,7 @@ def test_release_works_on_colab(published, tmp_path):
              WRONG_Q1, 'wrong = grader.check("q1")']
     content = tmp_path / "content"  # Colab's working folder: empty
     content.mkdir()
-    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
+    env = {k: v for k, v in os.environ.items() if k not in UNLIKE_THE_SERVICES}
     env.update(PYTHONPATH=str(fake), FAKE_COLAB_NOTEBOOK=str(notebook),
                PIP_CONSTRAINT=str(constraints))
     proc = subprocess.run([python, "-c", COLAB_DRIVER, json.dumps(cells)], cwd=content,
