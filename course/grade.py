@@ -30,7 +30,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from .manual import write_rows
-from .masters import Question
+from .masters import Question, natural_key
+from .masters import tidy_number as _number
 
 #: Default limits of a submission's process.
 DEFAULT_LIMITS = {"memory": 2 * 2**30, "file_size": 64 * 2**20, "processes": 64}
@@ -74,8 +75,8 @@ def archive_questions(autograder):
             members = [m for m in zf.namelist() if re.fullmatch(r"tests/\w+\.py", m)]
             zf.extractall(tmp, members)
         tests = [create_test_file(str(Path(tmp, m)), NBMetadataConfig()) for m in members]
-    key = lambda t: [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", t.name)]
-    return [Question(t.name, _number(t.possible)) for t in sorted(tests, key=key)]
+    return [Question(t.name, _number(t.possible))
+            for t in sorted(tests, key=lambda t: natural_key(t.name))]
 
 
 def make_row(submission, questions, result, manual=()):
@@ -113,14 +114,7 @@ def question_order(questions):
     >>> question_order([Question("q10", 1), Question("q3b", 1), Question("q3", 1)])
     ['q3', 'q3b', 'q10']
     """
-    key = lambda name: [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", name)]
-    return sorted((q.name for q in questions), key=key)
-
-
-def _number(x):
-    """Round away floating-point noise; show whole numbers as ints."""
-    x = round(float(x), 6)
-    return int(x) if x.is_integer() else x
+    return sorted((q.name for q in questions), key=natural_key)
 
 
 def _kill_tree(pid):

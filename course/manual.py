@@ -29,6 +29,8 @@ import re
 from collections import namedtuple
 from pathlib import Path
 
+from .masters import tidy_number as _number
+
 #: A question graded by hand: its points, the prompt and the master's sample answer.
 ManualQuestion = namedtuple("ManualQuestion", ["name", "points", "prompt", "sample"])
 
@@ -262,11 +264,6 @@ def points_text(n):
     ('1 point', '2 points', '0.5 points')
     """
     return f"{n:g} point" + ("" if n == 1 else "s")
-
-
-def _number(x):
-    x = round(float(x), 6)
-    return int(x) if x.is_integer() else x
 
 
 def _read_csv(path, what):

@@ -78,3 +78,22 @@ def load_questions(master):
     """The questions of the master notebook at path ``master``."""
     with open(master, encoding="utf-8") as f:
         return read_questions(json.load(f)["cells"])
+
+
+def tidy_number(x):
+    """A score or points value without floating-point noise; whole numbers as ints.
+
+    >>> tidy_number(2.0000000001), tidy_number(0.5)
+    (2, 0.5)
+    """
+    x = round(float(x), 6)
+    return int(x) if x.is_integer() else x
+
+
+def natural_key(name):
+    """Sort key for question names in natural order: q2 before q10, q3 before q3b.
+
+    >>> sorted(["q10", "q3b", "q3", "q2"], key=natural_key)
+    ['q2', 'q3', 'q3b', 'q10']
+    """
+    return [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", name)]
