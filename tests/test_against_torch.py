@@ -5,13 +5,28 @@ sigmoid focal loss.
 CI installs torch; without it this file alone is skipped.
 """
 
+import importlib
+import importlib.util
+
 import numpy as np
 import pytest
 
-torch = pytest.importorskip(
-    "torch", reason="PyTorch is not installed (CI installs it; it is not in requirements.txt)"
-)
-F = torch.nn.functional
+if importlib.util.find_spec("torch") is None:
+    pytest.skip("PyTorch is not installed (CI installs it; it is not in requirements.txt)",
+                allow_module_level=True)
+
+# Imported when this file's first test runs, not when pytest collects it: under
+# pytest-xdist every worker collects every file, and only the one that runs
+# these tests needs PyTorch (importing it is seconds of CPU time).
+torch = F = None
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _import_torch():
+    global torch, F
+    torch = importlib.import_module("torch")
+    F = torch.nn.functional
+
 
 from lecture_code import (  # noqa: E402
     binary_cross_entropy,
