@@ -302,8 +302,10 @@ def js_divergence(p, q, *, base=None, axis=-1):
     """
     scale = _check_base(base)
     p, q = _check_pair(p, q, axis)
-    m = 0.5 * (p + q)
-    d = 0.5 * np.sum(rel_entr(p, m) + rel_entr(q, m), axis=axis) * scale
+    # p log(p / m) as (2p) log(2p / (p + q)) / 2: the same numbers, except that
+    # m = (p + q) / 2 would round a subnormal p + q (5e-324) to 0 and give inf
+    s = p + q
+    d = 0.25 * np.sum(rel_entr(2 * p, s) + rel_entr(2 * q, s), axis=axis) * scale
     return _to_output(np.maximum(d, 0.0))
 
 

@@ -123,6 +123,21 @@ def test_js_is_square_of_scipy_distance():
     assert js_divergence([1.0, 0.0], [0.0, 1.0]) == pytest.approx(np.log(2))
 
 
+def test_js_stays_finite_with_subnormal_probabilities():
+    # m = (p + q) / 2 rounds half of the smallest subnormal, 5e-324, to 0; by hand,
+    # JS = 1/2 * 5e-324 * log 2 (the only term), which is itself below 5e-324
+    tiny = np.nextafter(0.0, 1.0)
+    for p, q in [([1.0, 0.0], [1.0, tiny]), ([1.0, tiny], [1.0, 0.0])]:
+        assert js_divergence(p, q) == 0.0
+    assert js_divergence([0.5, 0.5 - tiny, tiny], [0.5, 0.5, 0.0]) == 0.0
+    with warnings.catch_warnings():  # and no NumPy warning on the way
+        warnings.simplefilter("error")
+        assert js_divergence([tiny, 1.0], [0.0, 1.0], base=2) == 0.0
+    # the same numbers as before everywhere else (the scipy check above)
+    # also just above the subnormals: p = 1e-300 against 0 gives 1e-300 log 2 / 2
+    assert js_divergence([1e-300, 1.0], [0.0, 1.0]) == pytest.approx(0.5e-300 * np.log(2), rel=1e-12)
+
+
 def test_total_variation_hellinger_bhattacharyya_hand():
     p, q = [0.5, 0.5, 0.0], [0.25, 0.25, 0.5]
     assert total_variation(p, q) == pytest.approx(0.5)  # (.25 + .25 + .5) / 2

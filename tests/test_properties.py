@@ -2,7 +2,7 @@
 
 import numpy as np
 import scipy.special
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
@@ -19,7 +19,7 @@ from lecture_code import (
     softmax_cross_entropy,
 )
 
-SETTINGS = settings(max_examples=60, deadline=None)
+SETTINGS = settings(max_examples=60, deadline=None)  # derandomized: tests/conftest.py
 
 n_classes = st.integers(min_value=2, max_value=8)
 weights = st.floats(min_value=0.0, max_value=1.0, allow_nan=False)
@@ -71,6 +71,8 @@ def test_cross_entropy_at_least_entropy_with_equality_iff_equal(pq):
 
 @SETTINGS
 @given(pairs())
+# found by hypothesis: half of the smallest subnormal rounds to 0
+@example((np.array([1.0, 0.0]), np.array([1.0, 5e-324])))
 def test_kl_non_negative_and_zero_on_equal(pq):
     p, q = pq
     assert kl_divergence(p, q) >= -1e-12
