@@ -125,17 +125,17 @@ def test_js_is_square_of_scipy_distance():
 
 def test_js_stays_finite_with_subnormal_probabilities():
     # m = (p + q) / 2 rounds half of the smallest subnormal, 5e-324, to 0; by hand,
-    # JS = 1/2 * 5e-324 * log 2 (the only term), which is itself below 5e-324
+    # JS = 1/2 * 5e-324 * log 2 (the only term), which itself rounds to 0
     tiny = np.nextafter(0.0, 1.0)
-    for p, q in [([1.0, 0.0], [1.0, tiny]), ([1.0, tiny], [1.0, 0.0])]:
+    for p, q in [([1.0, 0.0], [1.0, tiny]), ([1.0, tiny], [1.0, 0.0]),
+                 ([0.5, 0.5, tiny], [0.5, 0.5, 0.0])]:
         assert js_divergence(p, q) == 0.0
-    assert js_divergence([0.5, 0.5 - tiny, tiny], [0.5, 0.5, 0.0]) == 0.0
     with warnings.catch_warnings():  # and no NumPy warning on the way
         warnings.simplefilter("error")
         assert js_divergence([tiny, 1.0], [0.0, 1.0], base=2) == 0.0
-    # the same numbers as before everywhere else (the scipy check above)
-    # also just above the subnormals: p = 1e-300 against 0 gives 1e-300 log 2 / 2
-    assert js_divergence([1e-300, 1.0], [0.0, 1.0]) == pytest.approx(0.5e-300 * np.log(2), rel=1e-12)
+    # just above the subnormals, by hand: 1/2 * 1e-300 * log 2
+    expected = 0.5e-300 * np.log(2)
+    assert js_divergence([1e-300, 1.0], [0.0, 1.0]) == pytest.approx(expected, rel=1e-12)
 
 
 def test_total_variation_hellinger_bhattacharyya_hand():
