@@ -10,7 +10,6 @@ compiles its share of the files in one process.
 
 import os
 import py_compile
-import sys
 import sysconfig
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -47,4 +46,4 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

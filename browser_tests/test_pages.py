@@ -202,7 +202,6 @@ TWINS_JS = """() => {
     const key = look.join('|');
     if (looks.has(key)) element.setAttribute('data-axe-twin', ''); else looks.add(key);
   }
-  return [elements.size, looks.size];
 }"""
 
 
