@@ -374,3 +374,35 @@ def test_no_warning_for_large_logits():
         warnings.simplefilter("error")
         loss, grads = mlp_loss_and_gradients(params, X, y)
     assert np.isfinite(loss) and all(np.all(np.isfinite(g)) for g in grads)
+
+
+def test_a_gradient_with_other_options_is_refused():
+    # the same loss family, but gamma differs between the loss and its gradient
+    with pytest.raises(ValueError, match="loss_grad is not the gradient of loss"):
+        fit_softmax_regression(*_blobs(), loss=partial(FOCAL, gamma=2.0),
+                               loss_grad=partial(FOCAL_GRAD, gamma=1.0))
+
+
+def test_inputs_as_lists_and_float32_give_the_float64_model():
+    X, y = _blobs(seed=7)
+    reference = fit_softmax_regression(X, y)
+    from_lists = fit_softmax_regression(X.tolist(), y.tolist())
+    from_float32 = fit_softmax_regression(X.astype(np.float32), y)
+    np.testing.assert_array_equal(from_lists.params[0], reference.params[0])
+    assert from_float32.params[0].dtype == np.float64
+    np.testing.assert_allclose(from_float32.predict_proba(X), reference.predict_proba(X),
+                               atol=1e-5)
+
+
+def test_mlp_objective_matches_a_direct_computation():
+    # J = mean CE of tanh-network logits + l2/2 (||W1||^2 + ||W2||^2), by hand
+    rng = np.random.default_rng(8)
+    shapes = [p.shape for p in _initial_params(3, 4, 5, rng)]
+    theta = rng.normal(size=sum(int(np.prod(s)) for s in shapes))
+    W1 = theta[:15].reshape(3, 5)
+    b1, W2, b2 = theta[15:20], theta[20:40].reshape(5, 4), theta[40:]
+    Z = np.tanh(X_SMALL @ W1 + b1) @ W2 + b2
+    logq = Z - np.log(np.exp(Z).sum(axis=1, keepdims=True))
+    expected = -logq[np.arange(12), Y_SMALL].mean() + 0.15 * (np.sum(W1**2) + np.sum(W2**2))
+    value, _ = _objective(theta, X_SMALL, Y_SMALL, shapes, CE, CE_GRAD, 0.3)
+    assert value == pytest.approx(expected, rel=1e-12)
