@@ -61,7 +61,13 @@ from .calibration import (
     fit_temperature,
     reliability_curve,
 )
-from .training import SoftmaxClassifier, fit_softmax_regression, mlp_loss_and_gradients
+from .training import (
+    SoftmaxClassifier,
+    fit_mlp,
+    fit_softmax_regression,
+    loss_pair,
+    mlp_loss_and_gradients,
+)
 # --- data (chapter "MNIST") -----------------------------------------------
 from .data import load_mnist, mnist_cache_dir, mnist_sample, scale_pixels
 # --- plotting (every chapter) ----------------------------------------------
