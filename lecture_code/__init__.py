@@ -62,6 +62,20 @@ from .calibration import (
     reliability_curve,
 )
 from .training import SoftmaxClassifier, fit_softmax_regression, mlp_loss_and_gradients
+# --- code length (chapter "Cross-entropy as code length") ---------------
+from .coding import (
+    NgramModel,
+    arithmetic_decode,
+    arithmetic_encode,
+    bits_per_character,
+    compress_text,
+    decompress_text,
+    fit_ngram,
+    huffman_code,
+    markdown_text,
+    perplexity,
+    quantise,
+)
 # --- data (chapter "MNIST") -----------------------------------------------
 from .data import load_mnist, mnist_cache_dir, mnist_sample, scale_pixels
 # --- plotting (every chapter) ----------------------------------------------
