@@ -322,3 +322,33 @@ def test_decompress_text_bad_input():
     model = fit_ngram("abc", 2)
     with pytest.raises(ValueError, match="data must be bytes from compress_text"):
         decompress_text(model, b"ab")
+
+
+# --- the remaining validation messages ---------------------------------------------------
+
+def test_more_bad_input_messages():
+    model = fit_ngram("abc", 2)
+    with pytest.raises(TypeError, match="context must be a str; got list"):
+        model.next_distribution(["a"])
+    with pytest.raises(ValueError, match="alphabet must be a non-empty str; got ''"):
+        fit_ngram("ab", 2, alphabet="")
+    with pytest.raises(TypeError, match="total must be an integer; got 1000.0"):
+        quantise([0.5, 0.5], total=1000.0)
+    with pytest.raises(ValueError, match="q must sum to 1"):
+        quantise([0.5, 0.6])
+    with pytest.raises(ValueError, match=r"freqs must be 2-D; got shape \(3,\)"):
+        arithmetic_encode([0], [1, 2, 3])
+    with pytest.raises(ValueError, match=r"symbols must be 1-D; got shape \(1, 1\)"):
+        arithmetic_encode([[0]], [[1, 2]])
+    with pytest.raises(TypeError, match="n_symbols must be a non-negative integer; got 1.5"):
+        arithmetic_decode(b"\x00", 1.5, lambda prefix: [1, 1])
+    with pytest.raises(ValueError, match="frequencies\\(prefix\\): each row must sum to between"):
+        arithmetic_decode(b"\x00", 1, lambda prefix: [0, 0])
+
+
+def test_decoding_with_another_model_does_not_give_the_text_back():
+    # the decoder's only knowledge is the model: a different model decodes other text
+    text = "it was the best of times"
+    packed = compress_text(fit_ngram(TRAIN, 3, k=0.1, alphabet=TRAIN), text)
+    other = decompress_text(fit_ngram(TRAIN, 2, k=0.1, alphabet=TRAIN), packed)
+    assert len(other) == len(text) and other != text
