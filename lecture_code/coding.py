@@ -220,7 +220,7 @@ class NgramModel:
         """
         if not isinstance(context, str):
             raise TypeError(f"context must be a str; got {type(context).__name__}")
-        recent = context[len(context) - self.order + 1:] if self.order > 1 else ""
+        recent = context[max(len(context) - self.order + 1, 0):] if self.order > 1 else ""
         ids = self.encode(recent, "context").tolist()
         return _distributions(self, np.array([_context_number(self, ids)]))[0]
 

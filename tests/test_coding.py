@@ -352,3 +352,26 @@ def test_decoding_with_another_model_does_not_give_the_text_back():
     packed = compress_text(fit_ngram(TRAIN, 3, k=0.1, alphabet=TRAIN), text)
     other = decompress_text(fit_ngram(TRAIN, 2, k=0.1, alphabet=TRAIN), packed)
     assert len(other) == len(text) and other != text
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.text(alphabet="ab c.", min_size=1, max_size=60), st.text(alphabet="ab c.", max_size=30),
+       st.integers(1, 5), st.sampled_from(["add-k", "witten-bell"]),
+       st.sampled_from([1e-3, 0.5, 2.0]))
+def test_every_prediction_is_a_distribution_and_scores_the_text(train, held, order, smoothing, k):
+    # the vectorised score of a whole text against one prediction at a time
+    model = fit_ngram(train, order, smoothing=smoothing, k=k, alphabet="ab c.")
+    rows = np.array([model.next_distribution(held[:i]) for i in range(len(held) + 1)])
+    assert np.all(rows > 0) and np.allclose(rows.sum(axis=1), 1.0)
+    if held:
+        surprise = [-np.log2(rows[i, model.alphabet.index(c)]) for i, c in enumerate(held)]
+        assert np.isclose(bits_per_character(model, held), np.mean(surprise))
+
+
+def test_uniform_model_compresses_to_log2_k_bits_per_character():
+    # every prediction is 1/K to ~9 digits: N log2 K bits, plus at most 2 bits, the last
+    # byte and the 4-byte header
+    text = TRAIN[:500]
+    model = fit_ngram(TRAIN, 1, k=1e9)
+    bits = len(text) * np.log2(len(model.alphabet))
+    assert bits / 8 + 4 - 0.01 <= len(compress_text(model, text)) <= (bits + 2) / 8 + 4 + 1
