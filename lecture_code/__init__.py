@@ -8,8 +8,8 @@ The modules follow the book: activations (``activations``), information
 theory and the information gain of a split (``information``), targets
 (``targets``), losses with the softmax gradient and Hessian (``losses``),
 focal losses (``focal``), training and calibration (``training``,
-``calibration``), data (``data``) and the book's figure style
-(``plotting``). Input checks and the dtype policy live in one place,
+``calibration``), codes, n-gram language models and arithmetic coding
+(``coding``), data (``data``) and the book's figure style (``plotting``). Input checks and the dtype policy live in one place,
 ``_validation``; the fast path of softmax cross-entropy is the private
 module ``_fast_softmax_ce``. ``colab`` lets the homework's self-checks run
 on Google Colab. The instructors' tooling (assign, grade, release) is not
@@ -67,6 +67,20 @@ from .training import (
     fit_softmax_regression,
     loss_pair,
     mlp_loss_and_gradients,
+)
+# --- code length (chapter "Cross-entropy as code length") ---------------
+from .coding import (
+    NgramModel,
+    arithmetic_decode,
+    arithmetic_encode,
+    bits_per_character,
+    compress_text,
+    decompress_text,
+    fit_ngram,
+    huffman_code,
+    markdown_text,
+    perplexity,
+    quantise,
 )
 # --- data (chapter "MNIST") -----------------------------------------------
 from .data import load_mnist, mnist_cache_dir, mnist_sample, scale_pixels

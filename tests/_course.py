@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-HOMEWORK = ["hw1", "hw2", "hw3", "hw4"]
+HOMEWORK = ["hw1", "hw2", "hw3", "hw4", "hw5"]
 
 
 def cli(*args, cwd=ROOT):

@@ -17,7 +17,7 @@ CHAPTERS = sorted((ROOT / "book").glob("[0-9][0-9]_*.ipynb"))
 PYTEST = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["pytest"]
 PYTEST = PYTEST["ini_options"]
 LECTURE_ORDER = ["loss_functions", "surprise", "entropy", "cross_entropy",
-                 "label_smoothing", "focal_loss", "mnist"]
+                 "label_smoothing", "focal_loss", "mnist", "code_length"]
 
 
 def _toc_files(node):

@@ -26,8 +26,9 @@ from course.worker import setup_of, uses_lecture_code
 
 from _course import HOMEWORK, ROOT, cli, copy_to  # noqa: E402  (tests/ is on sys.path)
 #: Auto-graded points, and points graded by hand (questions with ``manual: true``).
-POINTS = {"hw1": 11, "hw2": 16, "hw3": 10, "hw4": 12}
-MANUAL = {"hw1": {"q3b": 1}, "hw2": {}, "hw3": {}, "hw4": {"q2b": 2, "q4b": 1}}
+POINTS = {"hw1": 11, "hw2": 16, "hw3": 10, "hw4": 12, "hw5": 11}
+MANUAL = {"hw1": {"q3b": 1}, "hw2": {}, "hw3": {}, "hw4": {"q2b": 2, "q4b": 1},
+          "hw5": {"q5": 2}}
 
 
 def read_csv(path):

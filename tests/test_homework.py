@@ -33,12 +33,13 @@ def auto_questions(hw):
 
 def test_read_questions_of_masters():
     # points written in the masters' question cells: 2+3+3+(1)+3, 3+3+3+1+3+3, 2+3+3+2,
-    # 2+4+(2)+2+2+(1)+2, in parentheses the questions graded by hand
+    # 2+4+(2)+2+2+(1)+2, 3+2+3+3+(2), in parentheses the questions graded by hand
     totals = {hw: sum(q.points for q in expected_questions(hw)) for hw in HOMEWORK}
-    assert totals == {"hw1": 12, "hw2": 16, "hw3": 10, "hw4": 15}
+    assert totals == {"hw1": 12, "hw2": 16, "hw3": 10, "hw4": 15, "hw5": 13}
     manual = {hw: [(q.name, q.points) for q in expected_questions(hw) if q.manual]
               for hw in HOMEWORK}
-    assert manual == {"hw1": [("q3b", 1)], "hw2": [], "hw3": [], "hw4": [("q2b", 2), ("q4b", 1)]}
+    assert manual == {"hw1": [("q3b", 1)], "hw2": [], "hw3": [], "hw4": [("q2b", 2), ("q4b", 1)],
+                      "hw5": [("q5", 2)]}
     assert all(len(expected_questions(hw)) >= 4 for hw in HOMEWORK)
 
 
@@ -176,6 +177,7 @@ def test_list_command():
         "hw3  10 points  q1 (2), q2 (3), q3 (3), q4 (2)",
         "hw4  15 points (3 manual)  q1 (2), q2 (4), q2b (2, manual), q3 (2), q4 (2), "
         "q4b (1, manual), q5 (2)",
+        "hw5  13 points (2 manual)  q1 (3), q2 (2), q3 (3), q4 (3), q5 (2, manual)",
     ]
 
 

@@ -31,12 +31,13 @@ def student_cells(*answer):
 
 def test_manual_questions_of_the_masters():
     found = {}
-    for hw in ["hw1", "hw2", "hw3", "hw4"]:
+    for hw in ["hw1", "hw2", "hw3", "hw4", "hw5"]:
         cells = json.loads((ROOT / "homework" / hw / f"{hw}.ipynb").read_text())["cells"]
         found[hw] = [(q.name, q.points) for q in manual_questions(cells)]
         assert all(q.prompt.startswith("## Question") and q.sample.startswith("**Sample answer")
                    for q in manual_questions(cells))
-    assert found == {"hw1": [("q3b", 1)], "hw2": [], "hw3": [], "hw4": [("q2b", 2), ("q4b", 1)]}
+    assert found == {"hw1": [("q3b", 1)], "hw2": [], "hw3": [], "hw4": [("q2b", 2), ("q4b", 1)],
+                     "hw5": [("q5", 2)]}
 
 
 def test_manual_question_needs_a_prompt_and_a_plain_name():

@@ -34,7 +34,7 @@ from course.release import (INSTRUCTOR_ONLY, MARKER, STUDENT_PACKAGES, canonical
                             read_pins)
 
 ROOT = Path(__file__).resolve().parents[1]
-HOMEWORK = ["hw1", "hw2", "hw3", "hw4"]
+HOMEWORK = ["hw1", "hw2", "hw3", "hw4", "hw5"]
 INSTRUCTOR_MODULES = {"otter", "course", "nbformat", "nbclient", "nbconvert", "yaml"}
 PRIVATE = "instructors-of-the-course/cross-entropy-private"
 
@@ -140,7 +140,7 @@ def test_every_direct_requirement_is_for_students_or_instructors():
 def test_release_holds_what_students_need(released):
     files = set(file_hashes(released))
     chapters = {p.relative_to(ROOT).as_posix() for p in (ROOT / "book").glob("*.ipynb")}
-    assert len(chapters) == 7 and chapters <= files
+    assert len(chapters) == 8 and chapters <= files
     assert {f"book/homework/{hw}.ipynb" for hw in HOMEWORK} <= files
     assert {"book/intro.md", "lecture_code/__init__.py", "lecture_code/colab.py", "_config.yml",
             "_toc.yml", "references.bib", "pyproject.toml", "requirements.txt", "runtime.txt",
@@ -276,7 +276,7 @@ def _secret(hw, kind):
 
 def test_scanner_knows_every_master():
     keys = secrets()
-    written = {"hw1", "hw4"}  # the masters with questions graded by hand (sample answers)
+    written = {"hw1", "hw4", "hw5"}  # the masters with questions graded by hand (sample answers)
     for hw in HOMEWORK:
         kinds = {s.kind for s in keys.values() if s.homework == hw}
         assert kinds == {"solution", "hidden test"} | (
@@ -308,9 +308,9 @@ def test_scanner_covers_the_answers_of_the_open_sub_questions():
     for line in ['"uniform"', '"b"', "[3, 4, 5]"]:
         assert "".join(line.split()) not in keys
     samples = {(s.homework, s.question) for s in keys.values() if s.kind == "written solution"}
-    assert samples == {("hw1", "q3b"), ("hw4", "q2b"), ("hw4", "q4b")}
+    assert samples == {("hw1", "q3b"), ("hw4", "q2b"), ("hw4", "q4b"), ("hw5", "q5")}
     # otter's answer cell and the prompts of the manual questions are public, not secrets
-    for hw in ["hw1", "hw4"]:
+    for hw in ["hw1", "hw4", "hw5"]:
         student = (ROOT / "book" / "homework" / f"{hw}.ipynb").read_bytes()
         assert b"_Type your answer here, replacing this text._" in student
         assert scan_bytes(f"book/homework/{hw}.ipynb", student, keys) == []
