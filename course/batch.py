@@ -127,7 +127,8 @@ def result_names(submissions):
     """A readable JSON file name for each submission, distinct for distinct paths.
 
     The folders all submissions share are left out, the rest of the path is
-    joined with ``__`` (``alice/hw1.ipynb`` gives ``alice__hw1.json``), and any
+    joined with ``__`` (``alice/hw1.ipynb`` gives ``alice__hw1.json``; ``..`` and
+    the root are left out), and any
     character other than letters, digits, ``.``, ``-`` and ``_`` becomes ``_``.
     Only names that would then collide (also when compared without case, as on
     macOS) get the first 8 hex digits of the SHA-256 of their path appended, so
@@ -149,7 +150,8 @@ def result_names(submissions):
     folders = [p[:-1] for p in parts.values()]
     while all(len(f) > common and f[common] == folders[0][common] for f in folders):
         common += 1
-    names = {s: "__".join(_safe_part(x) for x in p[common:]) for s, p in parts.items()}
+    names = {s: "__".join(_safe_part(x) for x in p[common:] if x not in ("..", os.sep))
+             or "_" for s, p in parts.items()}
     taken = Counter(n.lower() for n in names.values())
     return {s: (n if taken[n.lower()] == 1
                 else f"{n}-{hashlib.sha256(s.encode()).hexdigest()[:8]}") + ".json"
