@@ -59,12 +59,14 @@ def build_parser():
     p = sub.add_parser("grade", help="grade submitted notebooks into a CSV")
     p.add_argument("homework", help="e.g. hw1")
     p.add_argument("submissions", nargs="+", help="notebooks, or folders of notebooks")
-    p.add_argument("--out", type=Path, required=True, help="the CSV to write")
-    p.add_argument("--timeout", type=float, default=60, help="seconds per submission (60)")
-    p.add_argument("--jobs", type=int, default=1, help="submissions graded in parallel (1)")
-    p.add_argument("--memory", default="2G", type=_size,
+    p.add_argument("--out", type=Path, required=True, metavar="CSV", help="the CSV to write")
+    p.add_argument("--timeout", type=float, default=60, metavar="SECONDS",
+                   help="seconds per submission (60)")
+    p.add_argument("--jobs", type=int, default=1, metavar="N",
+                   help="submissions graded in parallel (1)")
+    p.add_argument("--memory", default="2G", type=_size, metavar="SIZE",
                    help="memory limit of each submission's process, e.g. 2G or 512M (2G)")
-    p.add_argument("--autograder", type=Path,
+    p.add_argument("--autograder", type=Path, metavar="ZIP",
                    help="autograder zip (default: dist/HW-autograder.zip from assign)")
     p.add_argument("--keep-going", action="store_true",
                    help="a path not found, a folder without notebooks or a notebook of another "
@@ -77,7 +79,7 @@ def build_parser():
     p.add_argument("homework", help="e.g. hw1")
     p.add_argument("--out", type=Path, required=True,
                    help="the CSV to write: the --out given to grade --shard")
-    p.add_argument("--shards", type=Path,
+    p.add_argument("--shards", type=Path, metavar="FOLDER",
                    help="the folder of the shards (default: OUT's stem + -shards beside OUT)")
     p = sub.add_parser("merge", help="add the scores of questions graded by hand to a grades CSV")
     p.add_argument("homework", help="e.g. hw1 (its master gives the manual questions' points)")
@@ -113,8 +115,8 @@ def _print_written(report, out):
         print(f"{sheet}: kept the scores of {plural(manual['kept'], 'submission')}, "
               f"{plural(manual['new'], 'new submission')} with empty cells")
         for what in manual["dropped"]:
-            print(f"warning: the scores of {what} are no longer in {sheet}: see the backup",
-                  file=sys.stderr)
+            print(f"warning: the scores of {what} are not in the new {sheet}, only in its "
+                  f"backup {manual['sheet backup']}", file=sys.stderr)
     removed = report.get("removed", [])
     if removed:
         print(f"{plural(len(removed), 'submission')} of the previous {out} "

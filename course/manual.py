@@ -235,8 +235,9 @@ def write_answers(folder, homework, questions, answers):
     there are kept, matched by submission, and a new submission gets empty
     cells (:func:`course.batch.keep_scores`). A file you changed is backed up
     with a timestamp before it is replaced. Returns a dict: ``written`` (the
-    paths), ``backups``, ``kept`` and ``new`` (numbers of submissions) and
-    ``dropped`` (the scores that are only in the backup now).
+    paths), ``backups`` (all of them; ``sheet backup``: that of ``scores.csv``,
+    or None), ``existed`` (whether ``scores.csv`` did), ``kept`` and ``new``
+    (numbers of submissions) and ``dropped`` (the scores only in the backup now).
     """
     folder = Path(folder)
     written, backups = [], []
@@ -257,9 +258,10 @@ def write_answers(folder, homework, questions, answers):
         written.append(path)
     path = folder / "scores.csv"
     rows, report = keep_scores(path, list(answers), questions)
-    backups.append(write_rows(path, ["file", *[q.name for q in questions]], rows))
+    sheet_backup = write_rows(path, ["file", *[q.name for q in questions]], rows)
     written.append(path)
-    return {"written": written, "backups": [b for b in backups if b], **report}
+    return {"written": written, "backups": [b for b in [*backups, sheet_backup] if b],
+            "sheet backup": sheet_backup, **report}
 
 
 def points_text(n):
@@ -309,7 +311,10 @@ def merge(grades_csv, scores_csv, questions, out_csv):
     problems += [f"scores {scores_csv}: no column for manual question {n!r}"
                  for n in names if n not in score_fields]
     scores = {}
-    for row in rows:
+    for line, row in enumerate(rows, start=2):
+        if row.get(None):  # more cells than the header: csv's DictReader keeps them under None
+            problems.append(f"scores {scores_csv}: line {line} ({row['file']!r}) has more cells "
+                            f"than columns (a decimal comma? write 0.5, not 0,5)")
         if row["file"] in scores:
             problems.append(f"scores {scores_csv}: submission {row['file']!r} appears twice")
         scores[row["file"]] = row

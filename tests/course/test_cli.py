@@ -65,8 +65,8 @@ def test_regrading_keeps_the_scores_entered_by_hand(built, tmp_path):
     assert len(backups) == 1 and backups[0].read_text() == filled
     assert f"backed up {sheet} (changed by hand) as {backups[0]}" in printed
     assert "kept the scores of 1 submission, 1 new submission with empty cells" in printed
-    assert f"the scores of submission '{subs / 'cy' / 'hw1.ipynb'}' (no longer in the batch)" \
-        in warned
+    assert (f"warning: the scores of submission '{subs / 'cy' / 'hw1.ipynb'}' (no longer in the "
+            f"batch) are not in the new {sheet}, only in its backup {backups[0]}") in warned
     assert f"1 submission of the previous {out} is not in this batch" in warned
     assert sorted(p.name for p in (out.parent / "hw1-results").iterdir()) == [
         "ann__hw1.json", "bob__hw1.json", "dee__hw1.json"]

@@ -143,6 +143,8 @@ def test_merge_totals_by_hand(tmp_path):
      "submission 'b.ipynb', question q1b: the score must be a number from 0 to 2, got '2.5'"),
     ([["file", "q1b", "q2b"], ["a.ipynb", "1"], ["b.ipynb", "1", "1"]],
      "submission 'a.ipynb', question q2b: the score is missing (a number from 0 to 1)"),
+    ([["file", "q1b", "q2b"], ["a.ipynb", "0", "1", "5"], ["b.ipynb", "1", "1"]],
+     "line 2 ('a.ipynb') has more cells than columns (a decimal comma? write 0.5, not 0,5)"),
     ([["file", "q1b", "q2b"], ["a.ipynb", " ", "1"], ["b.ipynb", "1", "1"]],
      "submission 'a.ipynb', question q1b: the score is missing (a number from 0 to 2)"),
 ])
