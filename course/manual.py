@@ -30,7 +30,7 @@ import re
 from collections import namedtuple
 from pathlib import Path
 
-from .batch import BatchError, csv_safe, keep_scores, write_output
+from .batch import BatchError, csv_safe, keep_scores, plural, write_output
 from .masters import tidy_number as _number
 
 #: A question graded by hand: its points, the prompt and the master's sample answer.
@@ -218,7 +218,7 @@ pre {{ white-space: pre-wrap; overflow-wrap: anywhere; background: #f4f4f4; padd
 <pre>{prompt}</pre>
 <h2>Sample answer and rubric (from the master)</h2>
 <pre>{sample}</pre>
-<p>{count} submissions, sorted by file. Enter scores from 0 to {points:g} in column
+<p>{count}, sorted by file. Enter scores from 0 to {points:g} in column
 <code>{name}</code> of <code>scores.csv</code>, then run <code>python -m course merge</code>.</p>
 {sections}
 </body>
@@ -251,7 +251,8 @@ def write_answers(folder, homework, questions, answers):
         page = _PAGE.format(title=html.escape(f"{homework} {q.name} ({points_text(q.points)}, "
                                               "graded by hand)"),
                             prompt=html.escape(q.prompt), sample=html.escape(q.sample),
-                            count=len(answers), points=q.points, name=html.escape(q.name),
+                            count=plural(len(answers), "submission"), points=q.points,
+                            name=html.escape(q.name),
                             sections="\n".join(sections))
         path = folder / f"{q.name}.html"
         backups.append(write_output(path, page))

@@ -98,8 +98,10 @@ def test_pages_escape_answers_and_scores_csv_is_empty(tmp_path):
     page = (tmp_path / "q1b.html").read_text()
     assert "<script>" not in page and "&lt;script&gt;x&lt;/script&gt;" in page
     assert "=bad/&lt;b&gt;.ipynb" in page and "<title>hw9 q1b (2 points, graded by hand)" in page
-    assert "(answer cell not found" in page
+    assert "(answer cell not found" in page and "<p>2 submissions, sorted by file." in page
     assert (tmp_path / "scores.csv").read_text() == "file,q1b\n'=bad/<b>.ipynb,\nb.ipynb,\n"
+    write_answers(tmp_path, "hw9", [Q], {"b.ipynb": {"q1b": "x"}})
+    assert "<p>1 submission, sorted by file." in (tmp_path / "q1b.html").read_text()
 
 
 def _csv(path, rows):
