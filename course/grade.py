@@ -307,7 +307,7 @@ def write_batch(out_csv, name, batch, questions, manual, results, answers):
     the batch) and, with manual questions,
     ``manual`` (:func:`course.manual.write_answers`'s report).
     """
-    from .batch import result_names
+    from .batch import csv_safe, result_names
     from .manual import write_answers, write_rows
 
     out_csv = Path(out_csv)
@@ -317,10 +317,12 @@ def write_batch(out_csv, name, batch, questions, manual, results, answers):
     for submission in batch:
         (json_dir / names[submission]).write_text(result_text(results[submission]),
                                                   encoding="utf-8")
+    current = set(names.values())
     for stale in json_dir.glob("*.json"):
-        if stale.name not in set(names.values()):
+        if stale.name not in current:
             stale.unlink()
-    removed = [f for f in previous_files(out_csv) if f not in set(batch)]
+    listed = {csv_safe(s) for s in batch}  # the CSV holds the file names spreadsheet-safe
+    removed = [f for f in previous_files(out_csv) if f not in listed]
     rows = [make_row(s, questions, results[s], manual) for s in batch]
     fields = list(make_row("", questions, {"status": "", "scores": {}}, manual))
     backups = [write_rows(out_csv, fields, rows)]
