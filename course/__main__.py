@@ -43,7 +43,8 @@ def _size(text):
 
 def build_parser():
     parser = argparse.ArgumentParser(prog="python -m course",
-                                     description="Homework of the course, graded with otter-grader.")
+                                     description="Homework of the course, graded with "
+                                                 "otter-grader.")
     parser.add_argument("--root", type=Path, default=None,
                         help="repository root holding homework/ (default: found automatically)")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -87,7 +88,8 @@ def build_parser():
     p.add_argument("scores", type=Path,
                    help="your scores: grade's GRADES-manual/scores.csv, filled in")
     p.add_argument("--out", type=Path, required=True, help="the final CSV to write")
-    p = sub.add_parser("release", help="write the student repository (no solutions, no hidden tests)")
+    p = sub.add_parser("release",
+                       help="write the student repository (no solutions, no hidden tests)")
     p.add_argument("outdir", type=Path, help="the folder of the student repository")
     p.add_argument("--force", action="store_true",
                    help="replace the contents of a non-empty folder that is not a previous release")

@@ -205,3 +205,23 @@ def test_collect_refuses_missing_duplicated_and_mismatched_shards(built, tmp_pat
     (shards / "shard-2-of-3.incomplete-99").rmdir()
     status, printed, said = run("collect", "hw1", "--out", out)
     assert status == 0 and "collected 3 submissions" in printed, said
+
+
+def test_assign_prints_no_kernel_warnings(tmp_path):
+    # ipykernel warns at every start that its local TCP sockets are not encrypted: no news
+    status, printed, said = run("assign", "hw1", "--book-dir", tmp_path / "book",
+                                "--dist-dir", tmp_path / "dist", "--no-run-tests")
+    assert status == 0 and said == "", said
+    assert printed.splitlines() == [
+        "hw1: generated",
+        f"hw1: wrote {tmp_path / 'book' / 'hw1.ipynb'} and "
+        f"{tmp_path / 'dist' / 'hw1-autograder.zip'}"]
+
+
+def test_a_class_s_files_are_git_ignored():
+    paths = ["grades/hw1.csv", "grades/hw1-manual/scores.csv", "final/hw1.csv",
+             "dist/hw1-autograder.zip", "submissions/ann/hw1.ipynb",
+             "elsewhere/hw1-shards/shard-1-of-4/shard.json"]
+    proc = subprocess.run(["git", "check-ignore", "--no-index", *paths], cwd=ROOT,
+                          capture_output=True, text=True)
+    assert proc.stdout.splitlines() == paths
