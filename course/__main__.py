@@ -41,6 +41,20 @@ def _size(text):
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _positive(kind):
+    """An argparse type: a number of ``kind`` above 0, or a usage error naming the value."""
+    def parse(text):
+        try:
+            value = kind(text)
+        except ValueError:
+            value = None
+        if value is None or not value > 0 or value != value or value == float("inf"):
+            raise argparse.ArgumentTypeError(f"must be a number above 0, got {text!r}")
+        return value
+    parse.__name__ = kind.__name__
+    return parse
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="python -m course",
                                      description="Homework of the course, graded with "
@@ -61,9 +75,9 @@ def build_parser():
     p.add_argument("homework", help="e.g. hw1")
     p.add_argument("submissions", nargs="+", help="notebooks, or folders of notebooks")
     p.add_argument("--out", type=Path, required=True, metavar="CSV", help="the CSV to write")
-    p.add_argument("--timeout", type=float, default=60, metavar="SECONDS",
+    p.add_argument("--timeout", type=_positive(float), default=60, metavar="SECONDS",
                    help="seconds per submission (60)")
-    p.add_argument("--jobs", type=int, default=1, metavar="N",
+    p.add_argument("--jobs", type=_positive(int), default=1, metavar="N",
                    help="submissions graded in parallel (1)")
     p.add_argument("--memory", default="2G", type=_size, metavar="SIZE",
                    help="memory limit of each submission's process, e.g. 2G or 512M (2G)")

@@ -123,6 +123,16 @@ def test_paths_that_cannot_be_graded_are_errors_naming_them(built, tmp_path):
 
 
 @pytest.mark.parametrize("args, message", [
+    (["--timeout", "-1"], "argument --timeout: must be a number above 0, got '-1'"),
+    (["--timeout", "nan"], "argument --timeout: must be a number above 0, got 'nan'"),
+    (["--jobs", "0"], "argument --jobs: must be a number above 0, got '0'"),
+])
+def test_bad_numbers_are_usage_errors(built, tmp_path, args, message):
+    status, _, said = grade(built, tmp_path, "--out", tmp_path / "g.csv", *args)
+    assert status == 2 and said.splitlines()[-1].endswith(message)
+
+
+@pytest.mark.parametrize("args, message", [
     (["--shard", "0/4"], "grade: --shard 0/4: K must be from 1 to 4"),
     (["--shard", "2"], "grade: --shard must look like 2/4 (the 2nd of 4 slices) or auto/4; "
                        "got '2'"),
