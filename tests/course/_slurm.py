@@ -8,6 +8,7 @@ and stops the three daemons at the end, by their process ids.
 """
 
 import contextlib
+import getpass
 import os
 import shutil
 import socket
@@ -45,7 +46,7 @@ CONFIG = """\
 ClusterName=course-test
 SlurmctldHost={host}(127.0.0.1)
 SlurmUser={user}
-SlurmdUser=root
+SlurmdUser={user}
 SlurmctldPort={ctld_port}
 SlurmdPort={d_port}
 AuthType=auth/munge
@@ -98,7 +99,7 @@ def slurm_cluster(folder, cpus=4):
     host = socket.gethostname().split(".")[0]
     ctld_port, d_port = _free_ports(2)
     conf = folder / "slurm.conf"
-    conf.write_text(CONFIG.format(host=host, user="root", ctld_port=ctld_port, d_port=d_port,
+    conf.write_text(CONFIG.format(host=host, user=getpass.getuser(), ctld_port=ctld_port, d_port=d_port,
                                   folder=folder, cpus=cpus))
     env = {**os.environ, "SLURM_CONF": str(conf)}
     for var in [v for v in env if v.startswith(("SLURM_", "SBATCH_")) and v != "SLURM_CONF"]:
