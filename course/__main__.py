@@ -3,6 +3,7 @@
 import argparse
 import json
 import sys
+import zipfile
 from pathlib import Path
 
 from .masters import find_masters, load_questions, repo_root
@@ -118,6 +119,12 @@ def _fail(message):
     sys.exit(message)
 
 
+def _check_out(out, command):
+    """Exit with an error naming ``--out`` unless it can be a CSV file."""
+    if out.suffix.lower() != ".csv" or out.is_dir():
+        _fail(f"{command}: --out must name a CSV file, such as grades/hw1.csv; got {str(out)!r}")
+
+
 def _print_written(report, out):
     """The lines that say what the files written beside ``out`` kept, removed and backed up."""
     from .batch import plural
@@ -151,6 +158,9 @@ def _grade(args, root, masters):
     autograder = args.autograder or root / "dist" / f"{args.homework}-autograder.zip"
     if not autograder.is_file():
         _fail(f"{autograder} not found: run `python -m course assign` first")
+    if not zipfile.is_zipfile(autograder):
+        _fail(f"{autograder} is not a zip archive: run `python -m course assign` again")
+    _check_out(args.out, "grade")
     try:
         shard = parse_shard(args.shard) if args.shard else None
     except ShardError as err:
@@ -169,7 +179,7 @@ def _grade(args, root, masters):
         report = grade_batch(args.homework, batch, autograder, args.out, master_cells=cells,
                              timeout=args.timeout, jobs=args.jobs,
                              limits={"memory": args.memory}, statuses=statuses, shard=shard)
-    except (BatchError, ShardError, OSError) as err:
+    except (BatchError, ShardError, ValueError, OSError) as err:
         _fail(f"grade failed: {err}")
     rows = report["rows"]
     ok = sum(row["status"] == "ok" for row in rows)
@@ -206,6 +216,7 @@ def _collect(args, masters):
 
     if args.homework not in masters:
         _fail(f"unknown homework {args.homework!r}; choose from {', '.join(masters)}")
+    _check_out(args.out, "collect")
     folder = args.shards or shards_dir(args.out)
     try:
         report = collect(args.homework, folder, args.out)
@@ -226,6 +237,7 @@ def _merge(args, masters):
 
     if args.homework not in masters:
         _fail(f"unknown homework {args.homework!r}; choose from {', '.join(masters)}")
+    _check_out(args.out, "merge")
     cells = json.loads(masters[args.homework].read_text(encoding="utf-8"))["cells"]
     manual = manual_questions(cells)
     if not manual:

@@ -99,8 +99,8 @@ def slurm_cluster(folder, cpus=4):
     host = socket.gethostname().split(".")[0]
     ctld_port, d_port = _free_ports(2)
     conf = folder / "slurm.conf"
-    conf.write_text(CONFIG.format(host=host, user=getpass.getuser(), ctld_port=ctld_port, d_port=d_port,
-                                  folder=folder, cpus=cpus))
+    conf.write_text(CONFIG.format(host=host, user=getpass.getuser(), ctld_port=ctld_port,
+                                  d_port=d_port, folder=folder, cpus=cpus))
     env = {**os.environ, "SLURM_CONF": str(conf)}
     for var in [v for v in env if v.startswith(("SLURM_", "SBATCH_")) and v != "SLURM_CONF"]:
         del env[var]  # a test run inside a Slurm job must not reach that job's cluster

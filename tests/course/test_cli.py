@@ -143,6 +143,25 @@ def test_bad_shards_are_errors(built, tmp_path, args, message):
     assert status == 1 and said.startswith(message) and "Traceback" not in said
 
 
+@pytest.mark.parametrize("command", [["grade", "hw1", "x.ipynb"],
+                                     ["merge", "hw1", "g.csv", "s.csv"], ["collect", "hw1"]])
+def test_out_must_be_a_csv_file(built, tmp_path, command):
+    zip_ = ["--autograder", built / "dist" / "hw1-autograder.zip"] if command[0] == "grade" else []
+    for out in [tmp_path, tmp_path / "grades"]:
+        status, printed, said = run(*command, "--out", out, *zip_)
+        assert status == 1 and printed == "" and said == (
+            f"{command[0]}: --out must name a CSV file, such as grades/hw1.csv; got "
+            f"{str(out)!r}\n")
+
+
+def test_autograder_must_be_a_zip(tmp_path):
+    (tmp_path / "a.zip").write_text("not a zip")
+    status, _, said = run("grade", "hw1", tmp_path, "--out", tmp_path / "g.csv",
+                          "--autograder", tmp_path / "a.zip")
+    assert status == 1 and said == (f"{tmp_path / 'a.zip'} is not a zip archive: run "
+                                    "`python -m course assign` again\n")
+
+
 def test_merge_reports_every_problem_and_writes_nothing(built, tmp_path):
     subs = batch(built, tmp_path / "subs", solved=["ann", "bob"])
     out = tmp_path / "hw1.csv"
