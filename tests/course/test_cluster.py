@@ -4,7 +4,8 @@ Kubernetes Indexed Job manifest.
 The Slurm test starts munge and a one-node Slurm (Debian's ``munge`` and
 ``slurm-wlm``, which ``.ci/run`` installs) in a temporary folder
 (``tests/course/_slurm.py``), submits ``course/cluster/grade.sbatch`` as an
-array of 4 tasks over 9 hw1 submissions, collects the shards, and compares
+array of 4 tasks over 9 hw1 submissions, collects the shards in a job that
+depends on the array (as docs/instructors.md shows), and compares
 every file with what grading the batch on this machine writes, byte for byte.
 """
 
@@ -45,19 +46,25 @@ def test_slurm_array_grades_what_one_machine_grades(built, tmp_path):
 
     with slurm_cluster(tmp_path / "slurm") as env:
         start = time.monotonic()
-        proc = subprocess.run(
-            ["sbatch", "--wait", "--array=0-3", "--cpus-per-task=1",
+        # as the guide says: the array, then collect in a job that waits for it
+        array = subprocess.run(
+            ["sbatch", "--parsable", "--array=0-3", "--cpus-per-task=1",
              f"--output={tmp_path}/task-%a.out", str(SCRIPT),
              "hw1", str(subs), "--out", str(sharded / "hw1.csv"), "--autograder", str(zip_)],
+            cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+        assert array.returncode == 0, array.stderr
+        job = array.stdout.strip().split(";")[0]
+        collect = subprocess.run(
+            ["sbatch", "--wait", f"--dependency=afterok:{job}", f"--output={tmp_path}/collect.out",
+             "--wrap", f".venv/bin/python -m course collect hw1 --out {sharded / 'hw1.csv'}"],
             cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
         seconds = time.monotonic() - start
-    logs = "\n".join(p.read_text() for p in sorted(tmp_path.glob("task-*.out")))
-    assert proc.returncode == 0, proc.stdout + proc.stderr + logs
-    print(f"4 Slurm array tasks over 9 submissions: {seconds:.1f} s")
+    logs = "\n".join(p.read_text() for p in sorted(tmp_path.glob("*.out")))
+    assert collect.returncode == 0, collect.stdout + collect.stderr + logs
+    print(f"4 Slurm array tasks over 9 submissions, then collect: {seconds:.1f} s")
     for k in range(1, 5):
         assert f"shard {k} of 4 -> {sharded / 'hw1-shards' / f'shard-{k}-of-4'}" in logs
-    printed = cli("collect", "hw1", "--out", sharded / "hw1.csv")
-    assert "collected 9 submissions (8 ok, 1 with a status)" in printed
+    assert "collected 9 submissions (8 ok, 1 with a status)" in logs
 
     assert tree(one) == tree(sharded)
     assert len([p for p in tree(one) if p.startswith("hw1-results/")]) == 9
