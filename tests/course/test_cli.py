@@ -254,3 +254,37 @@ def test_a_class_s_files_are_git_ignored():
     proc = subprocess.run(["git", "check-ignore", "--no-index", *paths], cwd=ROOT,
                           capture_output=True, text=True)
     assert proc.stdout.splitlines() == paths
+
+
+def guide_commands():
+    """Every ``python -m course`` command line in the instructors' guide's code blocks."""
+    import re
+    import shlex
+
+    text = (ROOT / "docs" / "instructors.md").read_text(encoding="utf-8")
+    found = []
+    for line in re.findall(r"^(?:\$ |job=\$\()?(\.venv/bin/python -m course .*|sbatch .*)$", text,
+                           re.M):
+        words = shlex.split(line.split(" && ")[0].split(" # ")[0].removesuffix(")"))
+        if "--wrap" in words:  # a job that runs one command
+            words = shlex.split(words[words.index("--wrap") + 1])
+        if words[0] == "sbatch":  # the script's arguments go to grade, with --shard added
+            words = ["grade", *words[words.index("course/cluster/grade.sbatch") + 1:],
+                     "--shard", "auto/4"]
+        else:
+            words = words[words.index("course") + 1:]
+        found.append(words)
+    return found
+
+
+def test_the_guide_shows_commands_that_parse():
+    # the README once showed `--jobs 2 [--timeout 60]`, which fails when pasted
+    from course.__main__ import build_parser
+
+    commands = guide_commands()
+    assert {c[0] for c in commands} == {"list", "assign", "grade", "merge", "collect", "release"}
+    for words in commands:
+        try:
+            build_parser().parse_args(words)
+        except SystemExit:
+            pytest.fail(f"docs/instructors.md: `python -m course {' '.join(words)}` does not parse")
