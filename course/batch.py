@@ -71,7 +71,7 @@ def expand(paths):
                 problems[given] = "no notebooks (*.ipynb) in this folder"
             files.extend(found)
         elif path.exists():
-            files.append(given)
+            files.append(os.path.normpath(given))  # ./a.ipynb and a.ipynb are one file
         else:
             problems[given] = "not found"
     return files, problems

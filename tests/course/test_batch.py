@@ -37,6 +37,13 @@ def test_expand_skips_checkpoints_and_names_each_problem(tmp_path):
                         "typo/hw1.ipynb": "not found"}
 
 
+def test_a_file_given_twice_is_one_submission(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    notebook(tmp_path / "a" / "hw1.ipynb", "hw1")
+    batch, files, statuses = preflight("hw1", ["a/hw1.ipynb", "./a/hw1.ipynb", "a"])
+    assert batch == files == ["a/hw1.ipynb"] and statuses == {}
+
+
 def test_the_homework_of_the_student_notebooks_is_in_their_metadata():
     # what `otter assign` writes: the committed student notebooks say which homework they are
     for hw in ["hw1", "hw2", "hw3", "hw4"]:
