@@ -1,13 +1,17 @@
-"""Instructors' tooling for the course's graded homework: list, assign, grade (and release).
+"""Instructors' tooling for the course's graded homework: list, assign, grade, merge, release.
 
 The masters live in ``homework/hwN/hwN.ipynb`` (otter-assign format: solutions,
 public and hidden tests, points). Instructors run::
 
     python -m course list
     python -m course assign
-    python -m course grade hw1 submissions/*.ipynb --out grades.csv
-    python -m course merge hw1 grades.csv grades-manual/scores.csv --out final.csv
+    python -m course grade hw1 submissions/hw1 --out grades/hw1.csv
+    python -m course merge hw1 grades/hw1.csv grades/hw1-manual/scores.csv --out final/hw1.csv
     python -m course release ../student-repo
+
+and, to grade a batch over the machines of a cluster, ``grade ... --shard K/N``
+on each, then ``collect`` (``course/cluster/`` has a Slurm script and a
+Kubernetes Job). The instructors' guide is ``docs/instructors.md``.
 
 ``assign`` regenerates the student notebooks in ``book/homework/`` and the
 Gradescope-compatible autograder archives in ``dist/``; ``grade`` grades any

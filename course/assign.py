@@ -98,7 +98,16 @@ def _execute(nb, workdir, name):
     nbformat.write(nb, Path(workdir, f"{name}.ipynb"))  # otter.Notebook opens itself
     client = NotebookClient(nb, timeout=600, kernel_name="python3", record_timing=False,
                             resources={"metadata": {"path": str(workdir)}})
-    client.execute()
+    # the kernel's own log (ipykernel warns that its local TCP sockets are not
+    # encrypted, at every start) is no news to an instructor: kept, and shown on failure
+    log = Path(workdir, "kernel.log")
+    with open(log, "w", encoding="utf-8") as stderr:
+        try:
+            client.execute(stderr=stderr)
+        except Exception as exc:
+            raise RuntimeError(f"executing the student notebook {name} failed: {exc}\n"
+                               f"the kernel's log:\n{log.read_text(encoding='utf-8')[-4000:]}"
+                               ) from exc
     return nb
 
 

@@ -29,27 +29,11 @@ import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from .manual import write_rows
 from .masters import Question, natural_key
 from .masters import tidy_number as _number
 
 #: Default limits of a submission's process.
 DEFAULT_LIMITS = {"memory": 2 * 2**30, "file_size": 64 * 2**20, "processes": 64}
-
-
-def result_name(submission):
-    """A file name for a submission's JSON: a different name for every path (injective).
-
-    Every character but letters, digits, ``.`` and ``-`` is written as ``_`` and
-    its code point in hex, ``_`` itself included, so no two paths share a name.
-
-    >>> result_name("submissions/alice/hw1.ipynb")
-    'submissions_2falice_2fhw1.json'
-    >>> result_name("a__b/c.ipynb") != result_name("a/b__c.ipynb")
-    True
-    """
-    stem = os.path.splitext(os.path.normpath(submission))[0].replace(os.sep, "/")
-    return re.sub(r"[^A-Za-z0-9.-]", lambda m: f"_{ord(m.group()):x}", stem) + ".json"
 
 
 def parse_size(text):
@@ -249,23 +233,131 @@ def _warn_once(message):
 
 
 def grade_batch(name, submissions, autograder, out_csv, *, master_cells=(), timeout=60,
-                jobs=1, limits=None):
+                jobs=1, limits=None, statuses=None, shard=None):
     """Grade ``submissions`` of homework ``name``; write the CSV and one JSON per submission.
 
     ``master_cells`` are the master's cells (its set-up imports and data, and
     its questions graded by hand); ``limits`` overrides :data:`DEFAULT_LIMITS`.
-    If the homework has manual questions, their answers go to one page per
-    question in the folder ``<out>-manual/`` beside the CSV, with a
-    ``scores.csv`` to fill in (:mod:`course.manual`). Returns the list of rows written.
+    ``statuses`` maps paths that are not to be run (a path not found, a
+    notebook of another homework) to their status: they get a row with it and
+    0 points. If the homework has manual questions, their answers go to one
+    page per question in the folder ``<out>-manual/`` beside the CSV, with a
+    ``scores.csv`` to fill in that keeps the scores already entered
+    (:mod:`course.manual`). With ``shard=(k, n)`` only the k-th of n slices of
+    the batch is graded, into its shard folder (:mod:`course.shards`), for
+    ``collect`` to write the same files later. Returns the report of
+    :func:`write_batch` (or :func:`course.shards.write_shard`).
+    """
+    from .manual import manual_questions
+    from .shards import shard_slice
+
+    statuses = dict(statuses or {})
+    batch = sorted(dict.fromkeys([*map(str, submissions), *statuses]))
+    limits = {**DEFAULT_LIMITS, **(limits or {})}
+    limits.setdefault("cpu", int(timeout) + 10)
+    questions = archive_questions(autograder)
+    manual = manual_questions(master_cells)
+    clash = {q.name for q in manual} & {q.name for q in questions}
+    if clash:
+        raise ValueError(f"question {sorted(clash)[0]!r} is manual in the master but has tests "
+                         "in the autograder archive: run `python -m course assign`")
+    todo = shard_slice(batch, *shard) if shard else batch
+    results = {s: {"status": statuses[s], "scores": {}} for s in todo if s in statuses}
+    results.update(run_submissions(name, [s for s in todo if s not in statuses], autograder,
+                                   master_cells=master_cells, timeout=timeout, jobs=jobs,
+                                   limits=limits))
+    results = {s: {**results[s], "file": s} for s in todo}
+    answers = collect_all_answers(todo, manual, statuses)
+    if shard:
+        from .shards import write_shard
+
+        return write_shard(out_csv, name, batch, shard, autograder,
+                           {"timeout": timeout, "limits": limits}, questions, manual,
+                           results, answers)
+    return write_batch(out_csv, name, batch, questions, manual, results, answers)
+
+
+def collect_all_answers(submissions, manual, statuses=None):
+    """Each submission's written answers to the ``manual`` questions (read, never run)."""
+    from .manual import collect_answers
+
+    if not manual:
+        return {}
+    statuses = statuses or {}
+    return {s: ({q.name: None for q in manual} | {"_error": f"not graded ({statuses[s]})"}
+                if s in statuses else collect_answers(s, manual)) for s in submissions}
+
+
+def result_text(result):
+    """A submission's details as written to its JSON file (no time in it: reproducible)."""
+    return json.dumps({k: v for k, v in result.items() if k != "seconds"}, indent=1,
+                      sort_keys=True) + "\n"
+
+
+def write_batch(out_csv, name, batch, questions, manual, results, answers):
+    """Write what grading ``batch`` gives: the CSV, ``<out>-results/``, ``<out>-manual/``.
+
+    ``results`` maps every submission of ``batch`` to its result dict and
+    ``answers`` to its written answers (if the homework has ``manual``
+    questions). Details of submissions no longer in the batch are removed from
+    ``<out>-results/`` (they are generated; the CSV is the record), a CSV or
+    ``scores.csv`` that a person changed is backed up with a timestamp, and the
+    scores entered in ``scores.csv`` are kept. Returns a report dict: ``rows``,
+    ``backups``, ``removed`` (submissions of the CSV it replaces that are not in
+    the batch) and, with manual questions,
+    ``manual`` (:func:`course.manual.write_answers`'s report).
+    """
+    from .batch import csv_safe, result_names
+    from .manual import write_answers, write_rows
+
+    out_csv = Path(out_csv)
+    names = result_names(batch)
+    json_dir = results_dir(out_csv)
+    json_dir.mkdir(parents=True, exist_ok=True)
+    for submission in batch:
+        (json_dir / names[submission]).write_text(result_text(results[submission]),
+                                                  encoding="utf-8")
+    current = set(names.values())
+    for stale in json_dir.glob("*.json"):
+        if stale.name not in current:
+            stale.unlink()
+    listed = {csv_safe(s) for s in batch}  # the CSV holds the file names spreadsheet-safe
+    removed = [f for f in previous_files(out_csv) if f not in listed]
+    rows = [make_row(s, questions, results[s], manual) for s in batch]
+    fields = list(make_row("", questions, {"status": "", "scores": {}}, manual))
+    backups = [write_rows(out_csv, fields, rows)]
+    report = {"rows": rows, "removed": removed}
+    if manual:
+        report["manual"] = write_answers(manual_dir(out_csv), name, manual,
+                                         {s: answers[s] for s in batch})
+        backups += report["manual"]["backups"]
+    report["backups"] = [b for b in backups if b]
+    return report
+
+
+def previous_files(out_csv):
+    """The submissions in an existing grades CSV (none if there is none, or it is unreadable)."""
+    import csv
+
+    try:
+        with open(out_csv, newline="", encoding="utf-8") as f:
+            return [row.get("file") or "" for row in csv.DictReader(f)]
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return []
+
+
+def run_submissions(name, submissions, autograder, *, master_cells=(), timeout=60, jobs=1,
+                    limits=None):
+    """Run and score each submission in its sandbox: ``{submission: result dict}``.
+
+    Every submission gets a result, whatever happened (``status`` and
+    ``scores``, the scores it earned before it stopped). Nothing is written.
     """
     from . import _landlock
-    from .manual import collect_answers, manual_questions, write_answers
     from .worker import Cgroup, setup_of
 
-    submissions = sorted(dict.fromkeys(str(s) for s in submissions))
-    out_csv = Path(out_csv)
-    json_dir = out_csv.with_name(out_csv.stem + "-results")
-    json_dir.mkdir(parents=True, exist_ok=True)
+    if not submissions:
+        return {}
     limits = {**DEFAULT_LIMITS, **(limits or {})}
     limits.setdefault("cpu", int(timeout) + 10)
     options = {"setup": setup_of(master_cells), "limits": limits, "timeout": timeout}
@@ -274,12 +366,6 @@ def grade_batch(name, submissions, autograder, out_csv, *, master_cells=(), time
     zygote = _start_zygote(base, options, limits)
     options["zygote"] = zygote and zygote[0]
     server = ThreadPoolExecutor(max_workers=1).submit(_context)
-    questions = archive_questions(autograder)
-    manual = manual_questions(master_cells)
-    clash = {q.name for q in manual} & {q.name for q in questions}
-    if clash:
-        raise ValueError(f"question {sorted(clash)[0]!r} is manual in the master but has tests "
-                         "in the autograder archive: run `python -m course assign`")
 
     if _landlock.abi_version() < 1:
         _warn_once("this kernel has no Landlock: submissions can read and write any file "
@@ -304,7 +390,6 @@ def grade_batch(name, submissions, autograder, out_csv, *, master_cells=(), time
 
     def run(job):
         index, submission = job
-        start = time.monotonic()
         folder = base / str(index)
         folder.mkdir(mode=0o700)
         cgroup = f"course-grade-{os.getpid()}-{index}" if probe else None
@@ -318,32 +403,21 @@ def grade_batch(name, submissions, autograder, out_csv, *, master_cells=(), time
             if cgroup:  # a grading process that was killed leaves its cgroup behind
                 Cgroup.remove(cgroup)
             shutil.rmtree(folder, ignore_errors=True)
-        result["seconds"] = round(time.monotonic() - start, 1)
-        result["file"] = submission
-        (json_dir / result_name(submission)).write_text(
-            json.dumps(result, indent=1, sort_keys=True), encoding="utf-8")
-        if manual:  # the answers are read from the file's JSON, never executed
-            answers[submission] = collect_answers(submission, manual)
-        return make_row(submission, questions, result, manual)
-
-    answers = {}
+        return submission, result
 
     try:
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            rows = list(pool.map(run, enumerate(submissions)))
+            return dict(pool.map(run, enumerate(submissions)))
     finally:
         if zygote:
             _kill_tree(zygote[1].pid)
             zygote[1].wait()
         shutil.rmtree(base, ignore_errors=True)
 
-    fields = list(rows[0]) if rows else list(make_row("", questions, {"status": "", "scores": {}},
-                                                      manual))
-    write_rows(out_csv, fields, rows)
-    if manual:
-        write_answers(manual_dir(out_csv), name, manual,
-                      {s: answers[s] for s in submissions})
-    return rows
+
+def results_dir(out_csv):
+    """The folder of the per-submission JSON files of a grades CSV: ``<stem>-results``."""
+    return Path(out_csv).with_name(Path(out_csv).stem + "-results")
 
 
 def manual_dir(out_csv):

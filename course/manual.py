@@ -23,12 +23,14 @@ are cut, and no file name comes from a submission.
 
 import csv
 import html
+import io
 import json
 import math
 import re
 from collections import namedtuple
 from pathlib import Path
 
+from .batch import BatchError, csv_safe, keep_scores, plural, write_output
 from .masters import tidy_number as _number
 
 #: A question graded by hand: its points, the prompt and the master's sample answer.
@@ -46,8 +48,6 @@ MAX_NOTEBOOK_BYTES = 64 * 2**20
 _BEGIN = "<!-- BEGIN QUESTION -->"
 _END = "<!-- END QUESTION -->"
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-#: A CSV cell starting with one of these is a formula to a spreadsheet.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _source(cell):
@@ -163,26 +163,27 @@ def collect_answers(path, questions):
     return answers_in(cells, questions)
 
 
-def csv_safe(value):
-    """A CSV cell that no spreadsheet runs as a formula: text starting ``= + - @`` gets a ``'``.
+def rows_text(fields, rows):
+    """``rows`` (dicts) as CSV text with header ``fields``, every cell :func:`csv_safe`.
 
-    >>> csv_safe("=HYPERLINK(1)"), csv_safe("-2+3"), csv_safe("a.ipynb"), csv_safe(1.5)
-    ("'=HYPERLINK(1)", "'-2+3", 'a.ipynb', 1.5)
+    The csv module quotes commas, quotes and line breaks, so no text adds a row or a column.
+
+    >>> rows_text(["file", "q1"], [{"file": "=a.ipynb", "q1": 2}])
+    "file,q1\\n'=a.ipynb,2\\n"
     """
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
+    f = io.StringIO()
+    writer = csv.DictWriter(f, fieldnames=fields, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows({k: csv_safe(row[k]) for k in fields} for row in rows)
+    return f.getvalue()
 
 
 def write_rows(path, fields, rows):
-    """Write ``rows`` (dicts) as a CSV with header ``fields``, every cell :func:`csv_safe`.
+    """Write ``rows`` as a CSV (:func:`rows_text`); a file a person changed is backed up first.
 
-    The csv module quotes commas, quotes and line breaks, so no text adds a row or a column.
+    Returns the backup's path, or None (:func:`course.batch.write_output`).
     """
-    with open(path, "w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, fieldnames=fields, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows({k: csv_safe(row[k]) for k in fields} for row in rows)
+    return write_output(path, rows_text(fields, rows))
 
 
 def _shown(answer, error=None):
@@ -217,7 +218,7 @@ pre {{ white-space: pre-wrap; overflow-wrap: anywhere; background: #f4f4f4; padd
 <pre>{prompt}</pre>
 <h2>Sample answer and rubric (from the master)</h2>
 <pre>{sample}</pre>
-<p>{count} submissions, sorted by file. Enter scores from 0 to {points:g} in column
+<p>{count}, sorted by file. Enter scores from 0 to {points:g} in column
 <code>{name}</code> of <code>scores.csv</code>, then run <code>python -m course merge</code>.</p>
 {sections}
 </body>
@@ -229,12 +230,17 @@ def write_answers(folder, homework, questions, answers):
     """Write ``folder/<question>.html`` for each manual question and ``folder/scores.csv``.
 
     ``answers`` maps each submission (file name, in row order) to the dict of
-    :func:`collect_answers`. ``scores.csv`` has a ``file`` column and one empty
-    column per manual question, for you to fill in. Returns the paths written.
+    :func:`collect_answers`. ``scores.csv`` has a ``file`` column and one
+    column per manual question, for you to fill in: scores already entered
+    there are kept, matched by submission, and a new submission gets empty
+    cells (:func:`course.batch.keep_scores`). A file you changed is backed up
+    with a timestamp before it is replaced. Returns a dict: ``written`` (the
+    paths), ``backups`` (all of them; ``sheet backup``: that of ``scores.csv``,
+    or None), ``existed`` (whether ``scores.csv`` did), ``kept`` and ``new``
+    (numbers of submissions) and ``dropped`` (the scores only in the backup now).
     """
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    written = []
+    written, backups = [], []
     for q in questions:
         sections = []
         for i, (submission, found) in enumerate(answers.items(), start=1):
@@ -245,16 +251,18 @@ def write_answers(folder, homework, questions, answers):
         page = _PAGE.format(title=html.escape(f"{homework} {q.name} ({points_text(q.points)}, "
                                               "graded by hand)"),
                             prompt=html.escape(q.prompt), sample=html.escape(q.sample),
-                            count=len(answers), points=q.points, name=html.escape(q.name),
+                            count=plural(len(answers), "submission"), points=q.points,
+                            name=html.escape(q.name),
                             sections="\n".join(sections))
         path = folder / f"{q.name}.html"
-        path.write_text(page, encoding="utf-8")
+        backups.append(write_output(path, page))
         written.append(path)
     path = folder / "scores.csv"
-    write_rows(path, ["file", *[q.name for q in questions]],
-               [{"file": s, **{q.name: "" for q in questions}} for s in answers])
+    rows, report = keep_scores(path, list(answers), questions)
+    sheet_backup = write_rows(path, ["file", *[q.name for q in questions]], rows)
     written.append(path)
-    return written
+    return {"written": written, "backups": [b for b in [*backups, sheet_backup] if b],
+            "sheet backup": sheet_backup, **report}
 
 
 def points_text(n):
@@ -280,66 +288,79 @@ def merge(grades_csv, scores_csv, questions, out_csv):
 
     ``questions`` are the homework's manual questions. Every submission of the
     grades needs exactly one row in the scores, and each score a number from 0
-    to the question's points; otherwise a ``ValueError`` names the submission,
-    the question and the value. The output has the grades' columns with the
-    manual scores filled in, then ``manual total``, ``total`` (auto + manual)
-    and ``max``. Returns its rows.
+    to the question's points; otherwise a :class:`course.batch.BatchError`
+    (a ``ValueError``) lists every problem, one per line, each naming the
+    submission, the question and the value (a blank score is "missing"), and
+    nothing is written. The output has the grades' columns with the manual
+    scores filled in, then ``manual total``, ``total`` (auto + manual) and
+    ``max``; an existing ``out_csv`` that a person changed is backed up first.
+    Returns ``(rows, backup path or None)``.
     """
     names = [q.name for q in questions]
     fields, grades = _read_csv(grades_csv, "grades")
     needed = {"file", "auto total", "auto max", "manual max", "status", *names}
     if not needed <= set(fields):
         missing = sorted(needed - set(fields))
-        raise ValueError(f"grades {grades_csv}: not a CSV of `python -m course grade` for these "
-                         f"questions (no column {', '.join(missing)})")
+        raise BatchError([f"grades {grades_csv}: not a CSV of `python -m course grade` for "
+                          f"these questions (no column {', '.join(missing)})"])
     score_fields, rows = _read_csv(scores_csv, "scores")
+    problems = []
     if "file" not in score_fields:
-        raise ValueError(f"scores {scores_csv}: needs a column 'file'")
-    unknown = [f for f in score_fields if f not in ("file", *names)]
-    if unknown:
-        raise ValueError(f"scores {scores_csv}: unknown column {unknown[0]!r}; the manual "
-                         f"questions are {', '.join(names)}")
-    absent = [n for n in names if n not in score_fields]
-    if absent:
-        raise ValueError(f"scores {scores_csv}: no column for manual question {absent[0]!r}")
+        raise BatchError([f"scores {scores_csv}: needs a column 'file'"])
+    problems += [f"scores {scores_csv}: unknown column {f!r}; the manual questions are "
+                 f"{', '.join(names)}" for f in score_fields if f not in ("file", *names)]
+    problems += [f"scores {scores_csv}: no column for manual question {n!r}"
+                 for n in names if n not in score_fields]
     scores = {}
-    for row in rows:
+    for line, row in enumerate(rows, start=2):
+        if row.get(None):  # more cells than the header: csv's DictReader keeps them under None
+            problems.append(f"scores {scores_csv}: line {line} ({row['file']!r}) has more cells "
+                            f"than columns (a decimal comma? write 0.5, not 0,5)")
         if row["file"] in scores:
-            raise ValueError(f"scores {scores_csv}: submission {row['file']!r} appears twice")
+            problems.append(f"scores {scores_csv}: submission {row['file']!r} appears twice")
         scores[row["file"]] = row
     graded = {g["file"] for g in grades}
-    extra = [f for f in scores if f not in graded]
-    if extra:
-        raise ValueError(f"scores {scores_csv}: submission {extra[0]!r} is not in {grades_csv}")
+    problems += [f"scores {scores_csv}: submission {f!r} is not in {grades_csv}"
+                 for f in scores if f not in graded]
 
     merged = []
     for g in grades:
         if g["file"] not in scores:
-            raise ValueError(f"scores {scores_csv}: no row for submission {g['file']!r}")
+            problems.append(f"scores {scores_csv}: no row for submission {g['file']!r}")
+            continue
         row, manual_total = dict(g), 0.0
         for q in questions:
+            if q.name not in score_fields:
+                continue
             value = scores[g["file"]].get(q.name)
             value = "" if value is None else value
             try:
                 score = float(value.strip())
             except ValueError:
                 score = math.nan
-            if not 0 <= score <= q.points:  # also nan and inf
-                raise ValueError(f"scores {scores_csv}: submission {g['file']!r}, question "
-                                 f"{q.name}: the score must be a number from 0 to {q.points:g}, "
-                                 f"got {value[:40]!r}")
-            row[q.name] = _number(score)
-            manual_total += score
+            if not value.strip():
+                problems.append(f"scores {scores_csv}: submission {g['file']!r}, question "
+                                f"{q.name}: the score is missing (a number from 0 to "
+                                f"{q.points:g})")
+            elif not 0 <= score <= q.points:  # also nan and inf
+                problems.append(f"scores {scores_csv}: submission {g['file']!r}, question "
+                                f"{q.name}: the score must be a number from 0 to "
+                                f"{q.points:g}, got {value[:40]!r}")
+            else:
+                row[q.name] = _number(score)
+                manual_total += score
         try:
             auto_total, auto_max, manual_max = (float(g[k]) for k in
                                                 ("auto total", "auto max", "manual max"))
         except (TypeError, ValueError):
-            raise ValueError(f"grades {grades_csv}: submission {g['file']!r} has no numeric "
-                             "auto total, auto max or manual max") from None
+            problems.append(f"grades {grades_csv}: submission {g['file']!r} has no numeric "
+                            "auto total, auto max or manual max")
+            continue
         row["manual total"] = _number(manual_total)
         row["total"] = _number(auto_total + manual_total)
         row["max"] = _number(auto_max + manual_max)
         merged.append(row)
+    if problems:
+        raise BatchError(problems)
     out_fields = [f for f in fields if f != "status"] + ["manual total", "total", "max", "status"]
-    write_rows(out_csv, out_fields, merged)
-    return merged
+    return merged, write_rows(out_csv, out_fields, merged)

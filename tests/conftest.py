@@ -40,7 +40,8 @@ def built(tmp_path_factory, worker_id):
 # before the many that take a second or less: under pytest-xdist, whichever
 # worker is free takes the next file, so the last files are short and no worker
 # is left finishing a long one while the other idles. Only the order changes.
-SLOW_FIRST = ["tests/test_grading.py", "book/07_mnist.ipynb", "tests/test_release.py",
+SLOW_FIRST = ["tests/test_grading.py", "book/07_mnist.ipynb", "tests/course/test_cli.py",
+              "tests/course/test_cluster.py", "tests/test_release.py",
               "tests/test_grading_attacks.py", "book/05_label_smoothing.ipynb",
               "book/06_focal_loss.ipynb", "book/01_loss_functions.ipynb",
               "tests/test_frameworks.py", "book/04_cross_entropy.ipynb",

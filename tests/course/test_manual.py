@@ -1,7 +1,8 @@
 """Tests of ``course.manual``: finding written answers, the pages, and merging scores.
 
 The answers of a real graded batch (honest and hostile) and the ``merge``
-command on it are tested in test_grading.py; these are the pure parts.
+command on it are tested in tests/test_grading.py, re-grading a batch with
+scores entered in tests/course/test_cli.py; these are the pure parts.
 """
 
 import csv
@@ -9,6 +10,7 @@ import json
 
 import pytest
 
+from course.batch import BatchError
 from course.manual import (ManualQuestion, PLACEHOLDER, answers_in, collect_answers, csv_safe,
                            manual_questions, merge, write_answers)
 
@@ -91,13 +93,16 @@ def test_formulas_are_defused_for_spreadsheets():
 
 def test_pages_escape_answers_and_scores_csv_is_empty(tmp_path):
     answers = {"=bad/<b>.ipynb": {"q1b": "<script>x</script>"}, "b.ipynb": {"q1b": None}}
-    written = write_answers(tmp_path, "hw9", [Q], answers)
-    assert [p.name for p in written] == ["q1b.html", "scores.csv"]
+    report = write_answers(tmp_path, "hw9", [Q], answers)
+    assert [p.name for p in report["written"]] == ["q1b.html", "scores.csv"]
+    assert (report["existed"], report["new"], report["backups"]) == (False, 2, [])
     page = (tmp_path / "q1b.html").read_text()
     assert "<script>" not in page and "&lt;script&gt;x&lt;/script&gt;" in page
     assert "=bad/&lt;b&gt;.ipynb" in page and "<title>hw9 q1b (2 points, graded by hand)" in page
-    assert "(answer cell not found" in page
+    assert "(answer cell not found" in page and "<p>2 submissions, sorted by file." in page
     assert (tmp_path / "scores.csv").read_text() == "file,q1b\n'=bad/<b>.ipynb,\nb.ipynb,\n"
+    write_answers(tmp_path, "hw9", [Q], {"b.ipynb": {"q1b": "x"}})
+    assert "<p>1 submission, sorted by file." in (tmp_path / "q1b.html").read_text()
 
 
 def _csv(path, rows):
@@ -117,7 +122,8 @@ def test_merge_totals_by_hand(tmp_path):
     grades = _csv(tmp_path / "g.csv", GRADES)
     scores = _csv(tmp_path / "s.csv", [["q2b", "file", "q1b"], ["0.5", "b.ipynb", "2"],
                                        ["1", "a.ipynb", "0"]])
-    rows = merge(grades, scores, QS, tmp_path / "f.csv")
+    rows, saved = merge(grades, scores, QS, tmp_path / "f.csv")
+    assert saved is None
     # a: 2 auto + 0 + 1 = 3 of 6; b: 1.5 + 2 + 0.5 = 4 of 6
     assert [(r["q1b"], r["q2b"], r["manual total"], r["total"], r["max"]) for r in rows] == [
         (0, 1, 1, 3, 6), (2, 0.5, 2.5, 4, 6)]
@@ -133,19 +139,60 @@ def test_merge_totals_by_hand(tmp_path):
     ([["file", "q1b", "q2b"], ["a.ipynb", "1", "1"], ["b.ipynb", "1", "1"], ["c.ipynb", "0", "0"]],
      "submission 'c.ipynb' is not in"),
     ([["file", "q1b"], ["a.ipynb", "1"], ["b.ipynb", "1"]], "no column for manual question 'q2b'"),
-    ([["file", "q1b", "q2b", "q1"], ["a.ipynb", "1", "1", "3"]], "unknown column 'q1'"),
+    ([["file", "q1b", "q2b", "q1"], ["a.ipynb", "1", "1", "3"], ["b.ipynb", "1", "1", "3"]],
+     "unknown column 'q1'; the manual questions are q1b, q2b"),
     ([["name", "q1b", "q2b"]], "needs a column 'file'"),
     ([["file", "q1b", "q2b"], ["a.ipynb", "1", "1"], ["b.ipynb", "2.5", "1"]],
      "submission 'b.ipynb', question q1b: the score must be a number from 0 to 2, got '2.5'"),
     ([["file", "q1b", "q2b"], ["a.ipynb", "1"], ["b.ipynb", "1", "1"]],
-     "submission 'a.ipynb', question q2b: the score must be a number from 0 to 1, got ''"),
+     "submission 'a.ipynb', question q2b: the score is missing (a number from 0 to 1)"),
+    ([["file", "q1b", "q2b"], ["a.ipynb", "0", "1", "5"], ["b.ipynb", "1", "1"]],
+     "line 2 ('a.ipynb') has more cells than columns (a decimal comma? write 0.5, not 0,5)"),
+    ([["file", "q1b", "q2b"], ["a.ipynb", " ", "1"], ["b.ipynb", "1", "1"]],
+     "submission 'a.ipynb', question q1b: the score is missing (a number from 0 to 2)"),
 ])
 def test_merge_rejects_bad_scores(tmp_path, scores, message):
     grades = _csv(tmp_path / "g.csv", GRADES)
-    with pytest.raises(ValueError, match="scores .*s.csv: " + message.replace("(", r"\(")
-                       .replace(")", r"\)").replace(".", r"\.")):
+    with pytest.raises(ValueError) as err:
         merge(grades, _csv(tmp_path / "s.csv", scores), QS, tmp_path / "f.csv")
+    assert str(err.value) == f"scores {tmp_path / 's.csv'}: {message}" + (
+        f" {grades}" if message.endswith("is not in") else "")
     assert not (tmp_path / "f.csv").exists()
+
+
+def test_merge_reports_every_problem_at_once(tmp_path):
+    # three typos, a blank, a missing row, an unknown row and an unknown column: one run says all
+    grades = _csv(tmp_path / "g.csv", GRADES + [["c.ipynb", "0", "", "", "0", "3", "3", "ok"]])
+    scores = _csv(tmp_path / "s.csv", [["file", "q1b", "q2b", "q9"], ["a.ipynb", "x", "", ""],
+                                       ["b.ipynb", "3", "1.5", ""], ["d.ipynb", "1", "1", ""]])
+    with pytest.raises(BatchError) as err:
+        merge(grades, scores, QS, tmp_path / "f.csv")
+    s = f"scores {scores}: "
+    assert err.value.problems == [
+        s + "unknown column 'q9'; the manual questions are q1b, q2b",
+        s + f"submission 'd.ipynb' is not in {grades}",
+        s + "submission 'a.ipynb', question q1b: the score must be a number from 0 to 2, got 'x'",
+        s + "submission 'a.ipynb', question q2b: the score is missing (a number from 0 to 1)",
+        s + "submission 'b.ipynb', question q1b: the score must be a number from 0 to 2, got '3'",
+        s + "submission 'b.ipynb', question q2b: the score must be a number from 0 to 1, "
+            "got '1.5'",
+        s + "no row for submission 'c.ipynb'"]
+    assert not (tmp_path / "f.csv").exists()
+
+
+def test_merge_backs_up_a_final_csv_changed_by_hand(tmp_path):
+    grades = _csv(tmp_path / "g.csv", GRADES)
+    scores = _csv(tmp_path / "s.csv", [["file", "q1b", "q2b"], ["a.ipynb", "0", "1"],
+                                       ["b.ipynb", "2", "0.5"]])
+    out = tmp_path / "final" / "f.csv"  # the folder is created
+    merge(grades, scores, QS, out)
+    first = out.read_text()
+    assert merge(grades, scores, QS, out)[1] is None  # as merge wrote it: replaced
+    out.write_text(first.replace(",ok", ",ok (late: -1 by hand)"))
+    edited = out.read_text()
+    _, saved = merge(grades, scores, QS, out)
+    assert saved.parent == out.parent and saved.name.startswith("f-backup-")
+    assert saved.read_text() == edited and out.read_text() == first
 
 
 def test_merge_needs_grades_of_the_grade_command(tmp_path):
