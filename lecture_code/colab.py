@@ -23,9 +23,11 @@ def public_test_files(notebook):
     <BLANKLINE>
     """
     otter = notebook["metadata"]["otter"]
-    return {f"{name}.py": f"OK_FORMAT = {bool(otter.get('OK_FORMAT', True))}\n\n"
-                          f"test = {pprint.pformat(test)}\n"
-            for name, test in otter["tests"].items()}
+    return {
+        f"{name}.py": f"OK_FORMAT = {bool(otter.get('OK_FORMAT', True))}\n\n"
+        f"test = {pprint.pformat(test)}\n"
+        for name, test in otter["tests"].items()
+    }
 
 
 def prepare_colab(notebook_name, tests_dir="tests"):  # pragma: no cover - needs Colab

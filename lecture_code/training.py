@@ -29,17 +29,13 @@ from ._validation import (
     _check_ndim,
     _check_nonnegative,
     _check_positive_int,
+    _check_probabilities,
     _check_same_length,
     _check_scalar_unit_interval,
-    _check_targets,
 )
 from .activations import softmax
-from .losses import (
-    softmax_cross_entropy,
-    softmax_cross_entropy_grad,
-    softmax_focal_loss,
-    softmax_focal_loss_grad,
-)
+from .focal import softmax_focal_loss, softmax_focal_loss_grad
+from .losses import softmax_cross_entropy, softmax_cross_entropy_grad
 
 __all__ = ["SoftmaxClassifier", "fit_softmax_regression", "mlp_loss_and_gradients"]
 
@@ -391,3 +387,24 @@ def _check_mlp_params(params):
         raise ValueError(f"W2 has {W2.shape[1]} classes but b2 has shape {b2.shape}")
     return W1, b1, W2, b2
 
+
+def _check_targets(y, n_classes):
+    """Training targets: labels (N,) or probability rows (N, C), C >= 2.
+
+    Returns the checked targets and C (``max(y) + 1`` for labels unless
+    ``n_classes`` is given).
+    """
+    y_arr = np.asarray(y)
+    if y_arr.ndim == 2:
+        Y = _check_probabilities(y_arr, "y", axis=1)
+        if n_classes is not None and Y.shape[1] != n_classes:
+            raise ValueError(f"y has {Y.shape[1]} columns but n_classes is {n_classes}")
+        n_classes = Y.shape[1]
+    else:
+        Y = _check_labels(y_arr, "y", n_classes)
+        _check_ndim(Y, 1, "y")
+        if n_classes is None:
+            n_classes = int(Y.max()) + 1 if Y.size else 1
+    if n_classes < 2:
+        raise ValueError(f"y must have at least 2 classes; got {n_classes}")
+    return Y, n_classes
