@@ -105,3 +105,11 @@ def test_no_module_imports_one_that_imports_it_back():
     assert "lecture_code.losses" not in graph["lecture_code.focal"] or (
         "lecture_code.focal" not in graph["lecture_code.losses"]
     )
+
+
+def test_every_module_of_lecture_code_has_its_test_file():
+    # tests mirror the package: lecture_code/<module>.py is tested in
+    # tests/test_<module>.py (a private module without its underscore)
+    modules = [p.stem for p in (ROOT / "lecture_code").glob("*.py") if p.stem != "__init__"]
+    missing = [m for m in modules if not (ROOT / "tests" / f"test_{m.lstrip('_')}.py").is_file()]
+    assert not missing, f"no tests/test_<module>.py for {missing}"
