@@ -258,3 +258,36 @@ def test_publishing_workflow_builds_with_the_ci_command_and_deploys_pages():
     assert "actions/deploy-pages" in uses
     assert workflow["permissions"] == {"contents": "read", "pages": "write", "id-token": "write"}
     assert deploy["needs"] == "build"
+
+
+def test_readme_is_a_newcomers_first_screen():
+    # at most 150 lines; the two commands, their times and the offline line in
+    # the first screen; no measurement logs, no folder a clone does not have
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    lines = readme.splitlines()
+    assert len(lines) <= 150
+    first_screen = "\n".join(lines[:40])
+    for needed in ("bash .ci/book", "bash .ci/test", "MNIST_DATA_DIR", "2-core machine", "laptop"):
+        assert needed in first_screen, needed
+    assert "../shared" not in readme and "load average" not in readme.lower()
+    for guide in (
+        "docs/authors.md",
+        "docs/instructors.md",
+        "docs/security.md",
+        "benchmarks/README.md",
+    ):
+        assert guide in readme, guide
+    assert (ROOT / "docs" / "authors.md").is_file() and (
+        ROOT / "benchmarks" / "README.md"
+    ).is_file()
+
+
+def test_no_document_refers_to_folders_a_clone_does_not_have():
+    documents = [
+        ROOT / "README.md",
+        *sorted((ROOT / "docs").glob("*.md")),
+        ROOT / "benchmarks" / "README.md",
+        ROOT / "course" / "student" / "README.md",
+    ]
+    for document in documents:
+        assert "../shared" not in document.read_text(encoding="utf-8"), document.name
