@@ -90,7 +90,8 @@ def focal_loss(y_true, probs, *, gamma=2.0, alpha=None, eps=1e-15, reduction="me
     alpha : float or array_like of shape (C,), optional
         Class weight(s) in [0, 1]; ``None`` means no weighting.
     eps : float, default 1e-15
-        Lower clip for ``probs``, in [0, 0.5).
+        Lower clip for ``probs``, in [0, 0.5), applied in the computing dtype
+        (the same finite loss at probabilities of 0 in every dtype).
     reduction : {'mean', 'sum', 'none'}, default 'mean'
 
     Returns
@@ -259,6 +260,8 @@ def binary_focal_loss(y_true, p, *, gamma=2.0, alpha=0.25, eps=1e-15, reduction=
     alpha : float or None, default 0.25
         Weight of the positive class in [0, 1]; ``None`` turns weighting off.
     eps : float, default 1e-15
+        Clipping constant, in [0, 0.5): the eps rule of
+        :func:`binary_cross_entropy`.
     reduction : {'mean', 'sum', 'none'}, default 'mean'
 
     Returns

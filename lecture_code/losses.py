@@ -120,7 +120,8 @@ def binary_cross_entropy(y_true, p, *, eps=1e-15, reduction="mean"):
     p : array_like
         Predicted probabilities of class 1, in [0, 1], same shape as ``y_true``.
     eps : float or None, default 1e-15
-        Clipping constant, in [0, 0.5); ``0`` or ``None``: exact.
+        Clipping constant, in [0, 0.5); ``0`` or ``None``: exact. The same
+        finite loss at ``p`` = 0 or 1 in every dtype (the eps rule above).
     reduction : {'mean', 'sum', 'none'}, default 'mean'
         The mean is over all elements (an empty input has no mean:
         ``ValueError``; its ``'sum'`` is 0).
@@ -284,6 +285,9 @@ def categorical_cross_entropy(y_true, probs, *, eps=1e-15, reduction="mean"):
         A single row ``(C,)`` with a scalar label is accepted too.
     eps : float or None, default 1e-15
         Lower clip for ``probs``, in [0, 0.5); ``0`` or ``None``: exact.
+        Applied in the computing dtype, where 1e-15 is representable (float32
+        too), so a target class of probability 0 costs :math:`-\log 10^{-15}`
+        = 34.54 nats in every dtype.
     reduction : {'mean', 'sum', 'none'}, default 'mean'
 
     Returns
@@ -295,7 +299,8 @@ def categorical_cross_entropy(y_true, probs, *, eps=1e-15, reduction="mean"):
     ------
     ValueError
         For shape mismatches, labels out of range, rows that are not
-        distributions, NaN/inf, or an invalid ``eps``/``reduction``.
+        distributions, NaN/inf, an empty batch ``(0, C)`` or class axis
+        ``(N, 0)``, or an invalid ``eps``/``reduction``.
 
     Examples
     --------
