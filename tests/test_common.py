@@ -153,13 +153,11 @@ def functions_with_a_reduction():
 
 def test_every_function_with_a_reduction_is_covered():
     found = functions_with_a_reduction()
-    assert len(found) >= len(CASES_BY_FUNCTION)  # the search itself works
+    # the search itself works: it finds losses in more than one module
+    assert {"lecture_code.losses.mse_loss", "lecture_code.focal.focal_loss"} <= set(found)
     covered = {c.f for c in CASES + GRADIENTS}
     missing = sorted(name for name, f in found.items() if f not in covered)
     assert not missing, f"not in tests/test_common.py: {missing}"
-
-
-CASES_BY_FUNCTION = {c.f for c in CASES + GRADIENTS}
 
 
 @pytest.mark.parametrize("case", CASES, ids=repr)
