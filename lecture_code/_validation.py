@@ -1,9 +1,14 @@
-"""Shared input validation for every function in :mod:`lecture_code`.
+"""The generic input checks of :mod:`lecture_code`, and its dtype policy.
 
-Each public function checks its input here *before* computing, so that bad
-input fails with a message that names the argument and the problem instead of
-producing a silent NaN or a wrong number. All helpers are private (leading
-underscore) but documented, because every module of the package imports them.
+Each public function checks its input *before* computing, so that bad input
+fails with a message that names the argument and the problem instead of
+producing a silent NaN or a wrong number. This module holds the checks that
+several modules share: arrays and dtypes, probabilities, labels, shapes,
+scalars and reduction arguments. A check used by one module only lives in
+that module (``alpha`` of the focal losses in ``focal``, the joint tables and
+log bases of ``information``, ``class_weight`` in ``losses``); the reductions
+themselves are in ``_reduction``. All helpers are private (leading
+underscore) but documented.
 
 Conventions
 -----------
@@ -42,8 +47,16 @@ longdouble                               float64 (a copy)
   sum to 1 within ``max(PROB_ATOL, C * finfo(dtype).eps)`` for ``C`` classes,
   i.e. 1e-6 for float64, about ``C * 1.2e-7`` for float32 and ``C * 9.8e-4``
   for float16 (a float16 softmax row is accepted).
+* Clipping constants (``eps``) act in the computing dtype: a loss clipped
+  at the default ``eps=1e-15`` is finite at probabilities of exactly 0 and 1
+  in float16, float32 and float64 alike, with the same value (each loss's
+  docstring states its eps rule; ``eps=0`` is exact, ``inf`` included).
 * Results in float32 agree with float64 ones to float32 precision (a few
-  times ``1.2e-7``, relative); the tests check this for every loss.
+  times ``1.2e-7``, relative), at probabilities of 0 and 1 too; the tests
+  (``tests/test_common.py``) check this for every loss.
+* An empty batch: elementwise losses give an empty array (``'none'``) and 0
+  (``'sum'``); a ``'mean'`` of nothing raises ``ValueError``, and the
+  categorical losses refuse an empty batch ``(0, K)`` outright.
 
 Examples
 --------
@@ -118,9 +131,7 @@ def _as_float_array(x, name, *, finite=True):
     else:
         probe = np.asarray(x)
         if probe.dtype.kind not in "biuf":
-            raise TypeError(
-                f"{name} must be an array of real numbers; got dtype {probe.dtype}"
-            )
+            raise TypeError(f"{name} must be an array of real numbers; got dtype {probe.dtype}")
         arr = probe.astype(_float_dtype(probe.dtype), copy=False)
     if finite:
         _check_finite(arr, name)
@@ -189,26 +200,19 @@ def _check_probabilities(p, name, *, axis=-1, sum_to_one=True, atol=None):
     arr = _as_float_array(p, name)
     if sum_to_one:
         if arr.ndim == 0:
-            raise ValueError(
-                f"{name} must be a distribution (at least 1-D) along axis {axis}"
-            )
+            raise ValueError(f"{name} must be a distribution (at least 1-D) along axis {axis}")
         _check_axis(arr, axis, name)
         if arr.shape[axis] == 0:
             raise ValueError(
-                f"{name} must have at least one class along axis {axis}; "
-                f"got shape {arr.shape}"
+                f"{name} must have at least one class along axis {axis}; got shape {arr.shape}"
             )
     if arr.size == 0:
         return arr
     lo, hi = arr.min(), arr.max()
     if lo < 0:
-        raise ValueError(
-            f"{name} must contain probabilities in [0, 1]; got min {_fmt(lo)}"
-        )
+        raise ValueError(f"{name} must contain probabilities in [0, 1]; got min {_fmt(lo)}")
     if hi > 1:
-        raise ValueError(
-            f"{name} must contain probabilities in [0, 1]; got max {_fmt(hi)}"
-        )
+        raise ValueError(f"{name} must contain probabilities in [0, 1]; got max {_fmt(hi)}")
     if sum_to_one:
         if atol is None:
             atol = _sum_tolerance(in_dtype, arr.shape[axis])
@@ -223,66 +227,13 @@ def _check_probabilities(p, name, *, axis=-1, sum_to_one=True, atol=None):
     return arr
 
 
-
-def _check_joint(joint):
-    """A joint table p(x, y): 2-D, entries in [0, 1], summing to 1 in all."""
-    arr = _as_float_array(joint, "joint")
-    if arr.ndim != 2:
-        raise ValueError(
-            "joint must be a 2-D table of probabilities p(x, y) (rows x, "
-            f"columns y); got shape {arr.shape}"
-        )
-    arr = _check_probabilities(arr, "joint", sum_to_one=False)
-    total = arr.sum()
-    atol = _sum_tolerance(arr.dtype, arr.size)
-    if abs(total - 1.0) > atol:
-        raise ValueError(
-            f"joint must sum to 1 over all entries (tolerance {atol:.2g}); "
-            f"got a sum of {_fmt(total)}"
-        )
-    return arr
-
-
 def _check_axis(arr, axis, name):
     """Raise ``ValueError`` if ``axis`` is not a valid axis of ``arr``."""
     if not isinstance(axis, (numbers.Integral, np.integer)) or isinstance(axis, bool):
         raise TypeError(f"axis must be an integer; got {axis!r}")
     if not -arr.ndim <= axis < arr.ndim:
-        raise ValueError(
-            f"axis {axis} is out of range for {name} with {arr.ndim} dimension(s)"
-        )
+        raise ValueError(f"axis {axis} is out of range for {name} with {arr.ndim} dimension(s)")
     return int(axis)
-
-
-def _check_pair(p, q, axis, names=("p", "q")):
-    """Two distributions with the same classes, broadcast over the batch axes.
-
-    The class axis is never broadcast: ``p`` and ``q`` must have the same
-    number of classes along ``axis``, and (when their numbers of dimensions
-    differ) the class axis must sit at the same position counted from the
-    end. The other axes broadcast, so one target ``p`` of shape ``(C,)`` can
-    be compared with a batch ``q`` of shape ``(N, C)``.
-
-    Returns the two broadcast arrays (read-only views).
-    """
-    a = _check_probabilities(p, names[0], axis=axis)
-    b = _check_probabilities(q, names[1], axis=axis)
-    axis = int(axis)
-    from_end_a = a.ndim - (axis % a.ndim)
-    from_end_b = b.ndim - (axis % b.ndim)
-    if from_end_a != from_end_b or a.shape[axis] != b.shape[axis]:
-        raise ValueError(
-            f"{names[0]} and {names[1]} must have the same number of classes "
-            f"along axis {axis} (it is never broadcast); got shapes "
-            f"{a.shape} and {b.shape}"
-        )
-    try:
-        return np.broadcast_arrays(a, b)
-    except ValueError:
-        raise ValueError(
-            f"{names[0]} and {names[1]} must have the same shape or shapes that "
-            f"broadcast together; got {a.shape} and {b.shape}"
-        ) from None
 
 
 def _check_labels(labels, name, n_classes=None):
@@ -328,53 +279,18 @@ def _check_labels(labels, name, n_classes=None):
         if lo < 0:
             raise ValueError(f"{name} must be non-negative integers; got {_fmt(lo)}")
         if hi >= 2**63:
-            raise ValueError(
-                f"{name} must be integers below 2**63; got {_fmt(hi)}"
-            )
+            raise ValueError(f"{name} must be integers below 2**63; got {_fmt(hi)}")
         return arr.astype(np.int64, copy=False)
     n_classes = _check_n_classes(n_classes)
     if lo < 0 or hi >= n_classes:
         bad = lo if lo < 0 else hi
-        raise ValueError(
-            f"{name} must be integers in [0, {n_classes - 1}]; got {_fmt(bad)}"
-        )
+        raise ValueError(f"{name} must be integers in [0, {n_classes - 1}]; got {_fmt(bad)}")
     return arr.astype(np.int64, copy=False)
-
-
-def _check_label_vector(labels, name):
-    """A non-empty 1-D array of non-negative integer labels (int64)."""
-    arr = _check_labels(labels, name)
-    _check_ndim(arr, 1, name)
-    if arr.size == 0:
-        raise ValueError(f"{name} must not be empty")
-    return arr
 
 
 def _check_n_classes(n_classes, name="n_classes"):
     """Return ``n_classes`` as a positive ``int`` (see :func:`_check_positive_int`)."""
     return _check_positive_int(n_classes, name)
-
-
-def _check_targets(y, n_classes):
-    """Training targets: labels (N,) or probability rows (N, C), C >= 2.
-
-    Returns the checked targets and C (``max(y) + 1`` for labels unless
-    ``n_classes`` is given).
-    """
-    y_arr = np.asarray(y)
-    if y_arr.ndim == 2:
-        Y = _check_probabilities(y_arr, "y", axis=1)
-        if n_classes is not None and Y.shape[1] != n_classes:
-            raise ValueError(f"y has {Y.shape[1]} columns but n_classes is {n_classes}")
-        n_classes = Y.shape[1]
-    else:
-        Y = _check_labels(y_arr, "y", n_classes)
-        _check_ndim(Y, 1, "y")
-        if n_classes is None:
-            n_classes = int(Y.max()) + 1 if Y.size else 1
-    if n_classes < 2:
-        raise ValueError(f"y must have at least 2 classes; got {n_classes}")
-    return Y, n_classes
 
 
 def _check_same_shape(a, b, names):
@@ -403,17 +319,14 @@ def _check_same_length(a, b, names):
     na, nb = np.shape(a)[0], np.shape(b)[0]
     if na != nb:
         raise ValueError(
-            f"{names[0]} and {names[1]} must have the same number of samples; "
-            f"got {na} and {nb}"
+            f"{names[0]} and {names[1]} must have the same number of samples; got {na} and {nb}"
         )
 
 
 def _check_reduction(reduction):
     """Return ``reduction`` if it is ``'mean'``, ``'sum'`` or ``'none'``."""
     if not isinstance(reduction, str) or reduction not in _REDUCTIONS:
-        raise ValueError(
-            f"reduction must be 'mean', 'sum' or 'none'; got {reduction!r}"
-        )
+        raise ValueError(f"reduction must be 'mean', 'sum' or 'none'; got {reduction!r}")
     return reduction
 
 
@@ -465,42 +378,6 @@ def _check_positive_int(value, name):
     return int(value)
 
 
-def _check_label_groups(groups, name="child_label_groups"):
-    """A non-empty sequence of non-empty 1-D integer label arrays (int64)."""
-    if isinstance(groups, (str, bytes)) or not hasattr(groups, "__len__"):
-        raise TypeError(
-            f"{name} must be a sequence of label arrays; got {type(groups).__name__}"
-        )
-    if len(groups) == 0:
-        raise ValueError(f"{name} must contain at least one group")
-    return [_check_label_vector(g, f"{name}[{k}]") for k, g in enumerate(groups)]
-
-
-def _check_support(support, n):
-    """``n`` strictly increasing finite positions of histogram bins."""
-    x = _as_float_array(support, "support")
-    if x.shape != (n,):
-        raise ValueError(
-            f"support must have one position per class ({n}); got shape {x.shape}"
-        )
-    if np.any(np.diff(x) <= 0):
-        raise ValueError("support must be strictly increasing")
-    return x
-
-
-def _check_base(base):
-    """Check a logarithm base (``None`` for nats, else a positive number != 1).
-
-    Returns the factor ``1 / ln(base)`` that converts nats to ``base`` units.
-    """
-    if base is None:
-        return 1.0
-    b = _check_positive(base, "base")
-    if b == 1:
-        raise ValueError("base must be positive and different from 1; got 1")
-    return 1.0 / np.log(b)
-
-
 def _check_eps(eps, name="eps"):
     """Check a clipping constant in [0, 0.5); ``None`` means 0 (no clip)."""
     if eps is None:
@@ -509,49 +386,6 @@ def _check_eps(eps, name="eps"):
     if v >= 0.5:
         raise ValueError(f"{name} must be in [0, 0.5); got {_fmt(v)}")
     return v
-
-
-def _check_class_weight(class_weight, n_classes, dtype=None, name="class_weight"):
-    """``None`` or a float array of ``n_classes`` finite non-negative weights.
-
-    Returned in ``dtype`` (the dtype of the predictions) if given, so that
-    weights passed as a list do not turn a float32 loss into float64.
-    """
-    if class_weight is None:
-        return None
-    w = _as_float_array(class_weight, name)
-    if dtype is not None:
-        w = w.astype(dtype, copy=False)
-    if w.shape != (n_classes,):
-        raise ValueError(
-            f"{name} must have one weight per class ({n_classes}); got shape {w.shape}"
-        )
-    if w.min() < 0:
-        raise ValueError(f"{name} must be non-negative; got {_fmt(w.min())}")
-    return w
-
-
-def _check_alpha(alpha, n_classes):
-    """Focal ``alpha``: ``None``, a scalar in [0, 1], or one per class."""
-    if alpha is None:
-        return None
-    a = _check_unit_interval(alpha, "alpha")
-    if np.ndim(a) != 0 and np.shape(a) != (n_classes,):
-        raise ValueError(
-            f"alpha must be a scalar or have one weight per class ({n_classes}); "
-            f"got shape {np.shape(a)}"
-        )
-    return a
-
-
-def _check_binary_alpha(alpha):
-    """Binary focal ``alpha``: ``None`` or a scalar in [0, 1]."""
-    if alpha is None:
-        return None
-    a = _check_unit_interval(alpha, "alpha")
-    if np.ndim(a) != 0:
-        raise ValueError(f"alpha must be a scalar or None; got shape {np.shape(a)}")
-    return a
 
 
 def _check_categorical(y_true, pred, pred_name, *, pred_is_prob):
@@ -595,8 +429,7 @@ def _check_categorical(y_true, pred, pred_name, *, pred_is_prob):
         pred, y = pred[None, :], y[None, ...]
     if pred.size == 0:
         raise ValueError(
-            f"{pred_name} must contain at least one sample and one class; "
-            f"got shape {pred.shape}"
+            f"{pred_name} must contain at least one sample and one class; got shape {pred.shape}"
         )
     n_classes = pred.shape[1]
     if y.ndim == 1:
@@ -611,47 +444,3 @@ def _check_categorical(y_true, pred, pred_name, *, pred_is_prob):
         "y_true must be integer labels of shape (N,) or probability rows of "
         f"shape (N, C); got shape {np.shape(y_true)}"
     )
-
-
-def _to_output(values):
-    """Return a Python float for 0-d results, the array otherwise."""
-    values = np.asarray(values)
-    return float(values) if values.ndim == 0 else values
-
-
-def _reduce(values, reduction, weights=None):
-    """Apply a PyTorch-style reduction to per-sample values.
-
-    Parameters
-    ----------
-    values : ndarray
-        Per-sample losses.
-    reduction : {'mean', 'sum', 'none'}
-        ``'mean'`` averages, ``'sum'`` adds up, ``'none'`` returns ``values``.
-    weights : ndarray, optional
-        If given, ``'mean'`` is ``sum(values) / sum(weights)`` (the weighted
-        mean of PyTorch's ``weight=``; ``values`` must already be weighted).
-
-    Returns
-    -------
-    float or ndarray
-        A Python float for ``'mean'`` and ``'sum'`` (accumulated in float64);
-        the array for ``'none'``.
-
-    Raises
-    ------
-    ValueError
-        For an unknown ``reduction``, or ``'mean'`` of an empty array.
-    """
-    _check_reduction(reduction)
-    if reduction == "none":
-        return _to_output(values)
-    if reduction == "mean" and np.size(values) == 0:
-        raise ValueError("reduction='mean' of an empty input is undefined")
-    with np.errstate(over="ignore"):  # a sum beyond 1.8e308 is honestly inf
-        total = float(np.sum(values, dtype=np.float64))
-        if reduction == "sum":
-            return total
-        if weights is not None:
-            return total / float(np.sum(weights, dtype=np.float64))
-        return total / np.size(values)

@@ -6,7 +6,8 @@ never overflow, and never warn, even for logits of +-1e4 or beyond).
 
 import numpy as np
 
-from ._validation import _as_float_array, _check_axis, _to_output
+from ._reduction import _to_output
+from ._validation import _as_float_array, _check_axis
 
 __all__ = ["sigmoid", "softmax", "log_softmax", "logsumexp"]
 

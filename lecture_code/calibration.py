@@ -38,9 +38,7 @@ __all__ = [
 
 #: What :func:`reliability_curve` returns: one entry per bin (``bin_edges``
 #: has one more). Empty bins have ``counts == 0`` and NaN confidence/accuracy.
-ReliabilityCurve = namedtuple(
-    "ReliabilityCurve", ["bin_edges", "confidence", "accuracy", "counts"]
-)
+ReliabilityCurve = namedtuple("ReliabilityCurve", ["bin_edges", "confidence", "accuracy", "counts"])
 
 
 def _confidence_and_correct(y_true, probs):
@@ -300,15 +298,14 @@ def fit_temperature(y_true, logits, *, bounds=(1e-2, 1e2)):
     try:
         low, high = (float(b) for b in bounds)
     except (TypeError, ValueError):
-        raise ValueError(
-            f"bounds must be a pair of positive numbers; got {bounds!r}"
-        ) from None
+        raise ValueError(f"bounds must be a pair of positive numbers; got {bounds!r}") from None
     if not 0 < low < high < np.inf:
-        raise ValueError(
-            f"bounds must satisfy 0 < low < high; got {bounds!r}"
-        )
+        raise ValueError(f"bounds must satisfy 0 < low < high; got {bounds!r}")
     result = minimize_scalar(
-        _mean_nll_at_temperature, bounds=(np.log(low), np.log(high)),
-        args=(logits, labels), method="bounded", options={"xatol": 1e-10},
+        _mean_nll_at_temperature,
+        bounds=(np.log(low), np.log(high)),
+        args=(logits, labels),
+        method="bounded",
+        options={"xatol": 1e-10},
     )
     return float(np.exp(result.x))

@@ -152,13 +152,10 @@ def _read_idx(path, expected_md5=None, expected_shape=None):
     header = 4 + 4 * ndim
     if len(data) < header:
         raise ValueError(f"{path}: idx header too short ({len(data)} bytes)")
-    shape = tuple(
-        int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim)
-    )
+    shape = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
     if expected_shape is not None and shape != tuple(expected_shape):
         raise ValueError(
-            f"{path}: idx header announces dimensions {shape}, "
-            f"expected {tuple(expected_shape)}"
+            f"{path}: idx header announces dimensions {shape}, expected {tuple(expected_shape)}"
         )
     n_bytes = int(np.prod(shape))
     if len(data) - header != n_bytes:
@@ -185,9 +182,7 @@ def _read_idx_dir(directory):
             parts["t10k-images-idx3-ubyte.gz"].reshape(_N_TEST, -1),
         ]
     )
-    y = np.concatenate(
-        [parts["train-labels-idx1-ubyte.gz"], parts["t10k-labels-idx1-ubyte.gz"]]
-    )
+    y = np.concatenate([parts["train-labels-idx1-ubyte.gz"], parts["t10k-labels-idx1-ubyte.gz"]])
     return X, y
 
 
@@ -196,13 +191,11 @@ def _check_content(X, y, source):
     n, d = _N_TRAIN + _N_TEST, _SIDE * _SIDE
     if X.shape != (n, d) or X.dtype != np.uint8:
         raise ValueError(
-            f"{source}: images have shape {X.shape} and dtype {X.dtype}, "
-            f"expected ({n}, {d}) uint8"
+            f"{source}: images have shape {X.shape} and dtype {X.dtype}, expected ({n}, {d}) uint8"
         )
     if y.shape != (n,) or y.dtype != np.uint8:
         raise ValueError(
-            f"{source}: labels have shape {y.shape} and dtype {y.dtype}, "
-            f"expected ({n},) uint8"
+            f"{source}: labels have shape {y.shape} and dtype {y.dtype}, expected ({n},) uint8"
         )
     for key, arr in (("X", X), ("y", y)):
         actual = _md5(np.ascontiguousarray(arr).tobytes())
@@ -219,8 +212,7 @@ def _read_cache(path):
     try:
         with np.load(path, allow_pickle=False) as npz:
             X, y = npz["X"], npz["y"]
-    except (OSError, ValueError, KeyError, EOFError, zlib.error,
-            zipfile.BadZipFile) as exc:
+    except (OSError, ValueError, KeyError, EOFError, zlib.error, zipfile.BadZipFile) as exc:
         raise ValueError(
             f"{path} is corrupt or incomplete ({exc}). Delete it and call "
             "load_mnist() again to download MNIST once more."

@@ -17,22 +17,19 @@ categorical losses default to ``alpha=None`` (no weighting), so that
 import numpy as np
 from scipy.special import xlogy
 
+from ._reduction import _reduce, _reduce_grad
 from ._validation import (
     _as_float_array,
-    _check_alpha,
-    _check_binary_alpha,
     _check_categorical,
     _check_eps,
     _check_finite,
     _check_nonnegative,
     _check_probabilities,
     _check_reduction,
-    _reduce,
-    _to_output,
+    _check_unit_interval,
 )
 from .activations import log_softmax, sigmoid
 from .losses import (
-    _finish,
     _times_log,
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -46,6 +43,29 @@ __all__ = [
     "binary_focal_loss",
     "sigmoid_focal_loss",
 ]
+
+
+def _check_alpha(alpha, n_classes):
+    """Focal ``alpha``: ``None``, a scalar in [0, 1], or one per class."""
+    if alpha is None:
+        return None
+    a = _check_unit_interval(alpha, "alpha")
+    if np.ndim(a) != 0 and np.shape(a) != (n_classes,):
+        raise ValueError(
+            f"alpha must be a scalar or have one weight per class ({n_classes}); "
+            f"got shape {np.shape(a)}"
+        )
+    return a
+
+
+def _check_binary_alpha(alpha):
+    """Binary focal ``alpha``: ``None`` or a scalar in [0, 1]."""
+    if alpha is None:
+        return None
+    a = _check_unit_interval(alpha, "alpha")
+    if np.ndim(a) != 0:
+        raise ValueError(f"alpha must be a scalar or None; got shape {np.shape(a)}")
+    return a
 
 
 def focal_loss(y_true, probs, *, gamma=2.0, alpha=None, eps=1e-15, reduction="mean"):
@@ -70,7 +90,8 @@ def focal_loss(y_true, probs, *, gamma=2.0, alpha=None, eps=1e-15, reduction="me
     alpha : float or array_like of shape (C,), optional
         Class weight(s) in [0, 1]; ``None`` means no weighting.
     eps : float, default 1e-15
-        Lower clip for ``probs``, in [0, 0.5).
+        Lower clip for ``probs``, in [0, 0.5), applied in the computing dtype
+        (the same finite loss at probabilities of 0 in every dtype).
     reduction : {'mean', 'sum', 'none'}, default 'mean'
 
     Returns
@@ -100,9 +121,7 @@ def focal_loss(y_true, probs, *, gamma=2.0, alpha=None, eps=1e-15, reduction="me
     _check_reduction(reduction)
     gamma = _check_nonnegative(gamma, "gamma")
     eps = _check_eps(eps)
-    labels, targets, p, single = _check_categorical(
-        y_true, probs, "probs", pred_is_prob=True
-    )
+    labels, targets, p, single = _check_categorical(y_true, probs, "probs", pred_is_prob=True)
     a = _check_alpha(alpha, p.shape[1])
     if labels is not None:
         targets = one_hot(labels, p.shape[1]).astype(p.dtype, copy=False)
@@ -111,13 +130,11 @@ def focal_loss(y_true, probs, *, gamma=2.0, alpha=None, eps=1e-15, reduction="me
     terms = -xlogy(targets, p) * (1.0 - p) ** gamma
     if a is not None:
         terms *= a
-    return _finish(np.sum(terms, axis=1) + 0.0, reduction, single)
+    return _reduce(np.sum(terms, axis=1), reduction, single=single)
 
 
 def _softmax_focal_parts(y_true, logits, gamma, alpha):
-    labels, targets, z, single = _check_categorical(
-        y_true, logits, "logits", pred_is_prob=False
-    )
+    labels, targets, z, single = _check_categorical(y_true, logits, "logits", pred_is_prob=False)
     _check_finite(z, "logits")
     a = _check_alpha(alpha, z.shape[1])
     if labels is not None:
@@ -166,11 +183,9 @@ def softmax_focal_loss(y_true, logits, *, gamma=2.0, alpha=None, reduction="mean
     """
     _check_reduction(reduction)
     gamma = _check_nonnegative(gamma, "gamma")
-    weights, logp, one_minus_p, single = _softmax_focal_parts(
-        y_true, logits, gamma, alpha
-    )
+    weights, logp, one_minus_p, single = _softmax_focal_parts(y_true, logits, gamma, alpha)
     loss = -np.sum(_times_log(weights * one_minus_p**gamma, logp), axis=1)
-    return _finish(loss + 0.0, reduction, single)
+    return _reduce(loss, reduction, single=single)
 
 
 def softmax_focal_loss_grad(y_true, logits, *, gamma=2.0, alpha=None, reduction="mean"):
@@ -212,18 +227,14 @@ def softmax_focal_loss_grad(y_true, logits, *, gamma=2.0, alpha=None, reduction=
     """
     _check_reduction(reduction)
     gamma = _check_nonnegative(gamma, "gamma")
-    weights, logp, one_minus_p, single = _softmax_focal_parts(
-        y_true, logits, gamma, alpha
-    )
+    weights, logp, one_minus_p, single = _softmax_focal_parts(y_true, logits, gamma, alpha)
     p = np.exp(logp)
     # ratio = p log p / (1 - p), with its limit -1 where p == 1 in floating point
     ratio = np.full_like(p, -1.0)
     np.divide(_times_log(p, logp), one_minus_p, out=ratio, where=one_minus_p > 0)
     h = -weights * one_minus_p**gamma * (1.0 - gamma * ratio)
     grad = h - p * h.sum(axis=1, keepdims=True)
-    if reduction == "mean":
-        grad /= grad.shape[0]
-    return grad[0] if single else grad
+    return _reduce_grad(grad, reduction, single=single)
 
 
 def binary_focal_loss(y_true, p, *, gamma=2.0, alpha=0.25, eps=1e-15, reduction="mean"):
@@ -233,7 +244,10 @@ def binary_focal_loss(y_true, p, *, gamma=2.0, alpha=0.25, eps=1e-15, reduction=
               \quad p_t = \tilde p\, y + (1 - \tilde p)(1 - y),
               \quad \alpha_t = \alpha\, y + (1 - \alpha)(1 - y)
 
-    with :math:`\tilde p = \operatorname{clip}(p, \varepsilon, 1 - \varepsilon)`.
+    with :math:`\tilde p = \operatorname{clip}(p, \varepsilon, 1 - \varepsilon)`; the
+    cross-entropy follows the eps rule of :func:`binary_cross_entropy`, so the
+    default ``eps`` gives the same finite loss at ``p`` = 0 or 1 in float16,
+    float32 and float64 (the factor :math:`(1 - p_t)^\gamma` is finite anyway).
 
     Parameters
     ----------
@@ -246,6 +260,8 @@ def binary_focal_loss(y_true, p, *, gamma=2.0, alpha=0.25, eps=1e-15, reduction=
     alpha : float or None, default 0.25
         Weight of the positive class in [0, 1]; ``None`` turns weighting off.
     eps : float, default 1e-15
+        Clipping constant, in [0, 0.5): the eps rule of
+        :func:`binary_cross_entropy`.
     reduction : {'mean', 'sum', 'none'}, default 'mean'
 
     Returns
@@ -284,7 +300,7 @@ def binary_focal_loss(y_true, p, *, gamma=2.0, alpha=0.25, eps=1e-15, reduction=
     loss = ce * one_minus_pt**gamma
     if alpha is not None:
         loss = loss * (alpha * y + (1.0 - alpha) * (1.0 - y))
-    return _reduce(_to_output(loss), reduction)
+    return _reduce(loss, reduction)
 
 
 def sigmoid_focal_loss(y_true, logits, *, gamma=2.0, alpha=0.25, reduction="mean"):
@@ -345,4 +361,4 @@ def sigmoid_focal_loss(y_true, logits, *, gamma=2.0, alpha=0.25, reduction="mean
     loss = ce * one_minus_pt**gamma
     if alpha is not None:
         loss = loss * (alpha * y + (1.0 - alpha) * (1.0 - y))
-    return _reduce(_to_output(loss), reduction)
+    return _reduce(loss, reduction)

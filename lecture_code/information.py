@@ -21,17 +21,17 @@ we refuse inputs that do not sum to 1 where SciPy silently normalises them.
 import numpy as np
 from scipy.special import rel_entr, xlogy
 
+from ._reduction import _nonnegative, _to_output
 from ._validation import (
+    _as_float_array,
     _check_axis,
-    _check_base,
     _check_eps,
-    _check_joint,
-    _check_label_groups,
-    _check_label_vector,
-    _check_pair,
+    _check_labels,
+    _check_ndim,
+    _check_positive,
     _check_probabilities,
-    _check_support,
-    _to_output,
+    _fmt,
+    _sum_tolerance,
 )
 
 __all__ = [
@@ -89,7 +89,7 @@ def surprise(p, *, base=None):
     p = _check_probabilities(p, "p", sum_to_one=False)
     with np.errstate(divide="ignore"):  # log(0) = -inf is the right answer
         out = -np.log(p) * scale
-    return _to_output(out + 0.0)  # + 0.0 turns -0.0 into 0.0
+    return _nonnegative(out)
 
 
 def entropy(p, *, base=None, axis=-1):
@@ -135,7 +135,7 @@ def entropy(p, *, base=None, axis=-1):
     scale = _check_base(base)
     p = _check_probabilities(p, "p", axis=axis)
     h = -np.sum(xlogy(p, p), axis=axis) * scale
-    return _to_output(h + 0.0)
+    return _nonnegative(h)
 
 
 def cross_entropy(p, q, *, eps=1e-15, base=None, axis=-1):
@@ -209,7 +209,7 @@ def cross_entropy(p, q, *, eps=1e-15, base=None, axis=-1):
     if eps > 0:
         q = np.clip(q, eps, 1.0)
     h = -np.sum(xlogy(p, q), axis=axis) * scale
-    return _to_output(h + 0.0)
+    return _nonnegative(h)
 
 
 def kl_divergence(p, q, *, base=None, axis=-1):
@@ -258,7 +258,7 @@ def kl_divergence(p, q, *, base=None, axis=-1):
     scale = _check_base(base)
     p, q = _check_pair(p, q, axis)
     d = np.sum(rel_entr(p, q), axis=axis) * scale
-    return _to_output(d + 0.0)
+    return _nonnegative(d)
 
 
 def js_divergence(p, q, *, base=None, axis=-1):
@@ -424,7 +424,7 @@ def bhattacharyya(p, q, *, axis=-1):
     p, q = _check_pair(p, q, axis)
     bc = np.minimum(np.sum(np.sqrt(p) * np.sqrt(q), axis=axis), 1.0)
     with np.errstate(divide="ignore"):  # disjoint supports: -log 0 = inf
-        return _to_output(-np.log(bc) + 0.0)
+        return _nonnegative(-np.log(bc))
 
 
 def wasserstein_1d(p, q, support=None, *, axis=-1):
@@ -589,7 +589,7 @@ def conditional_entropy(joint, *, base=None):
     joint = _check_joint(joint)
     p_x = joint.sum(axis=1, keepdims=True)
     h = -np.sum(xlogy(joint, joint) - xlogy(joint, p_x)) * scale
-    return float(max(h, 0.0) + 0.0)  # + 0.0 turns -0.0 into 0.0
+    return _nonnegative(max(h, 0.0))
 
 
 def mutual_information(joint, *, base=None):
@@ -634,4 +634,98 @@ def mutual_information(joint, *, base=None):
     joint = _check_joint(joint)
     product = joint.sum(axis=1, keepdims=True) * joint.sum(axis=0, keepdims=True)
     mi = np.sum(rel_entr(joint, product)) * scale
-    return float(max(mi, 0.0) + 0.0)
+    return _nonnegative(max(mi, 0.0))
+
+
+# --- input checks used only by this module ----------------------------------
+
+
+def _check_joint(joint):
+    """A joint table p(x, y): 2-D, entries in [0, 1], summing to 1 in all."""
+    arr = _as_float_array(joint, "joint")
+    if arr.ndim != 2:
+        raise ValueError(
+            "joint must be a 2-D table of probabilities p(x, y) (rows x, "
+            f"columns y); got shape {arr.shape}"
+        )
+    arr = _check_probabilities(arr, "joint", sum_to_one=False)
+    total = arr.sum()
+    atol = _sum_tolerance(arr.dtype, arr.size)
+    if abs(total - 1.0) > atol:
+        raise ValueError(
+            f"joint must sum to 1 over all entries (tolerance {atol:.2g}); "
+            f"got a sum of {_fmt(total)}"
+        )
+    return arr
+
+
+def _check_pair(p, q, axis, names=("p", "q")):
+    """Two distributions with the same classes, broadcast over the batch axes.
+
+    The class axis is never broadcast: ``p`` and ``q`` must have the same
+    number of classes along ``axis``, and (when their numbers of dimensions
+    differ) the class axis must sit at the same position counted from the
+    end. The other axes broadcast, so one target ``p`` of shape ``(C,)`` can
+    be compared with a batch ``q`` of shape ``(N, C)``.
+
+    Returns the two broadcast arrays (read-only views).
+    """
+    a = _check_probabilities(p, names[0], axis=axis)
+    b = _check_probabilities(q, names[1], axis=axis)
+    axis = int(axis)
+    from_end_a = a.ndim - (axis % a.ndim)
+    from_end_b = b.ndim - (axis % b.ndim)
+    if from_end_a != from_end_b or a.shape[axis] != b.shape[axis]:
+        raise ValueError(
+            f"{names[0]} and {names[1]} must have the same number of classes "
+            f"along axis {axis} (it is never broadcast); got shapes "
+            f"{a.shape} and {b.shape}"
+        )
+    try:
+        return np.broadcast_arrays(a, b)
+    except ValueError:
+        raise ValueError(
+            f"{names[0]} and {names[1]} must have the same shape or shapes that "
+            f"broadcast together; got {a.shape} and {b.shape}"
+        ) from None
+
+
+def _check_label_vector(labels, name):
+    """A non-empty 1-D array of non-negative integer labels (int64)."""
+    arr = _check_labels(labels, name)
+    _check_ndim(arr, 1, name)
+    if arr.size == 0:
+        raise ValueError(f"{name} must not be empty")
+    return arr
+
+
+def _check_label_groups(groups, name="child_label_groups"):
+    """A non-empty sequence of non-empty 1-D integer label arrays (int64)."""
+    if isinstance(groups, (str, bytes)) or not hasattr(groups, "__len__"):
+        raise TypeError(f"{name} must be a sequence of label arrays; got {type(groups).__name__}")
+    if len(groups) == 0:
+        raise ValueError(f"{name} must contain at least one group")
+    return [_check_label_vector(g, f"{name}[{k}]") for k, g in enumerate(groups)]
+
+
+def _check_support(support, n):
+    """``n`` strictly increasing finite positions of histogram bins."""
+    x = _as_float_array(support, "support")
+    if x.shape != (n,):
+        raise ValueError(f"support must have one position per class ({n}); got shape {x.shape}")
+    if np.any(np.diff(x) <= 0):
+        raise ValueError("support must be strictly increasing")
+    return x
+
+
+def _check_base(base):
+    """Check a logarithm base (``None`` for nats, else a positive number != 1).
+
+    Returns the factor ``1 / ln(base)`` that converts nats to ``base`` units.
+    """
+    if base is None:
+        return 1.0
+    b = _check_positive(base, "base")
+    if b == 1:
+        raise ValueError("base must be positive and different from 1; got 1")
+    return 1.0 / np.log(b)

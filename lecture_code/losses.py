@@ -15,10 +15,10 @@ import numpy as np
 from scipy.special import xlogy
 
 from ._fast_softmax_ce import softmax_ce_labels
+from ._reduction import _reduce, _reduce_grad
 from ._validation import (
     _as_float_array,
     _check_categorical,
-    _check_class_weight,
     _check_eps,
     _check_finite,
     _check_ndim,
@@ -26,7 +26,7 @@ from ._validation import (
     _check_reduction,
     _check_same_shape,
     _check_scalar_unit_interval,
-    _reduce,
+    _fmt,
 )
 from .activations import log_softmax, softmax
 from .targets import smooth_labels
@@ -99,8 +99,19 @@ def binary_cross_entropy(y_true, p, *, eps=1e-15, reduction="mean"):
     with :math:`0 \log 0 = 0`. This is scikit-learn's ``log_loss`` on binary
     labels; the two differ only for ``p`` within ``eps`` of 0 or 1, because
     recent scikit-learn clips at the machine epsilon (2.2e-16) instead of
-    1e-15. ``eps=0`` gives the exact value (``inf`` for a confident wrong
-    prediction, without a warning).
+    1e-15.
+
+    The eps rule: the result is that of the clip above with :math:`\varepsilon`
+    and :math:`1 - \varepsilon` as float64 numbers, in every dtype. A float32
+    (or float16, computed in float32) input gets :math:`1 - p` computed first,
+    then clipped from below at the float64 gap :math:`1 - (1 - \varepsilon)`
+    (9.992e-16 for the default 1e-15): clipping :math:`p` itself would do
+    nothing there, since :math:`1 - 10^{-15}` rounds to 1 in float32. So a
+    confident wrong prediction costs :math:`-\log \varepsilon \approx 34.54`
+    nats in float16, float32 and float64 alike, never ``inf``. An ``eps``
+    below float32's smallest positive number (1.4e-45) is 0 in float32.
+    ``eps=0`` (or ``None``) gives the exact value: ``inf`` for a confident
+    wrong prediction, without a warning.
 
     Parameters
     ----------
@@ -109,9 +120,11 @@ def binary_cross_entropy(y_true, p, *, eps=1e-15, reduction="mean"):
     p : array_like
         Predicted probabilities of class 1, in [0, 1], same shape as ``y_true``.
     eps : float or None, default 1e-15
-        Clipping constant, in [0, 0.5); ``0`` or ``None``: exact.
+        Clipping constant, in [0, 0.5); ``0`` or ``None``: exact. The same
+        finite loss at ``p`` = 0 or 1 in every dtype (the eps rule above).
     reduction : {'mean', 'sum', 'none'}, default 'mean'
-        The mean is over all elements.
+        The mean is over all elements (an empty input has no mean:
+        ``ValueError``; its ``'sum'`` is 0).
 
     Returns
     -------
@@ -128,6 +141,8 @@ def binary_cross_entropy(y_true, p, *, eps=1e-15, reduction="mean"):
     --------
     >>> round(binary_cross_entropy([1, 0], [0.9, 0.2]), 4)  # (-ln 0.9 - ln 0.8) / 2
     0.1643
+    >>> round(binary_cross_entropy([1], np.float32([0.0])), 4)  # -ln(1e-15), also in float32
+    34.5388
     >>> binary_cross_entropy([1], [0.0], eps=0.0)
     inf
 
@@ -144,11 +159,25 @@ def binary_cross_entropy(y_true, p, *, eps=1e-15, reduction="mean"):
     y = _check_probabilities(y_true, "y_true", sum_to_one=False)
     p = _check_probabilities(p, "p", sum_to_one=False)
     _check_same_shape(y, p, ("y_true", "p"))
-    if eps > 0:
-        p = np.clip(p, eps, 1.0 - eps)
+    p1, p0 = _clip_binary(p, eps)
     # xlogy(0, 0) = 0 and xlogy(1, 0) = -inf, both without a warning.
-    loss = -(xlogy(y, p) + xlogy(1.0 - y, 1.0 - p))
+    loss = -(xlogy(y, p1) + xlogy(1.0 - y, p0))
     return _reduce(loss, reduction)
+
+
+def _clip_binary(p, eps):
+    """``(p~, 1 - p~)`` for ``p~ = clip(p, eps, 1 - eps)`` (float64 bounds), in p's dtype.
+
+    ``1 - p`` is computed first (exactly, for ``p`` near 1) and clipped from
+    below at the float64 gap ``1 - (1 - eps)``, so the clip acts in float32
+    too, where ``1 - eps`` itself rounds to 1 (see :func:`binary_cross_entropy`).
+    In float64 both are exactly ``p~`` and ``1 - p~``.
+    """
+    q = 1.0 - p
+    if eps > 0:
+        hi = 1.0 - eps  # a float64 number
+        p, q = np.clip(p, eps, hi), np.clip(q, 1.0 - hi, hi)
+    return p, q
 
 
 def binary_cross_entropy_with_logits(y_true, logits, *, reduction="mean"):
@@ -211,22 +240,24 @@ def _times_log(a, log_b):
     return np.multiply(a, log_b, out=out, where=a != 0)
 
 
-def _finish(loss, reduction, single):
-    """Reduce per-sample losses; a single sample's 'none' loss is a float."""
-    if reduction == "none" and single:
-        return float(loss[0])
-    return _reduce(loss, reduction)
+def _check_class_weight(class_weight, n_classes, dtype=None, name="class_weight"):
+    """``None`` or a float array of ``n_classes`` finite non-negative weights.
 
-
-def _weighted_denominator(w, labels):
-    """Sum of the weights of the targets (PyTorch's weighted mean), checked > 0."""
-    denom = float(np.sum(w[labels], dtype=np.float64))
-    if denom <= 0:
+    Returned in ``dtype`` (the dtype of the predictions) if given, so that
+    weights passed as a list do not turn a float32 loss into float64.
+    """
+    if class_weight is None:
+        return None
+    w = _as_float_array(class_weight, name)
+    if dtype is not None:
+        w = w.astype(dtype, copy=False)
+    if w.shape != (n_classes,):
         raise ValueError(
-            "class_weight gives total weight 0 to the targets; the weighted mean "
-            "is undefined (use reduction='sum' or 'none')"
+            f"{name} must have one weight per class ({n_classes}); got shape {w.shape}"
         )
-    return denom
+    if w.min() < 0:
+        raise ValueError(f"{name} must be non-negative; got {_fmt(w.min())}")
+    return w
 
 
 # ---------------------------------------------------------------------------
@@ -254,6 +285,9 @@ def categorical_cross_entropy(y_true, probs, *, eps=1e-15, reduction="mean"):
         A single row ``(C,)`` with a scalar label is accepted too.
     eps : float or None, default 1e-15
         Lower clip for ``probs``, in [0, 0.5); ``0`` or ``None``: exact.
+        Applied in the computing dtype, where 1e-15 is representable (float32
+        too), so a target class of probability 0 costs :math:`-\log 10^{-15}`
+        = 34.54 nats in every dtype.
     reduction : {'mean', 'sum', 'none'}, default 'mean'
 
     Returns
@@ -265,7 +299,8 @@ def categorical_cross_entropy(y_true, probs, *, eps=1e-15, reduction="mean"):
     ------
     ValueError
         For shape mismatches, labels out of range, rows that are not
-        distributions, NaN/inf, or an invalid ``eps``/``reduction``.
+        distributions, NaN/inf, an empty batch ``(0, C)`` or class axis
+        ``(N, 0)``, or an invalid ``eps``/``reduction``.
 
     Examples
     --------
@@ -285,9 +320,7 @@ def categorical_cross_entropy(y_true, probs, *, eps=1e-15, reduction="mean"):
     """
     _check_reduction(reduction)
     eps = _check_eps(eps)
-    labels, targets, p, single = _check_categorical(
-        y_true, probs, "probs", pred_is_prob=True
-    )
+    labels, targets, p, single = _check_categorical(y_true, probs, "probs", pred_is_prob=True)
     if eps > 0:
         p = np.clip(p, eps, 1.0)
     if labels is not None:
@@ -296,7 +329,7 @@ def categorical_cross_entropy(y_true, probs, *, eps=1e-15, reduction="mean"):
             loss = -np.log(p_true)
     else:
         loss = -np.sum(xlogy(targets, p), axis=1)
-    return _finish(loss + 0.0, reduction, single)
+    return _reduce(loss, reduction, single=single)
 
 
 def softmax_cross_entropy(
@@ -363,18 +396,16 @@ def softmax_cross_entropy(
     """
     _check_reduction(reduction)
     alpha = _check_scalar_unit_interval(label_smoothing, "label_smoothing")
-    labels, targets, z, single = _check_categorical(
-        y_true, logits, "logits", pred_is_prob=False
-    )
+    labels, targets, z, single = _check_categorical(y_true, logits, "logits", pred_is_prob=False)
     w = _check_class_weight(class_weight, z.shape[1], z.dtype)
     if labels is not None:  # the same formula, chunked: see _fast_softmax_ce
         loss = softmax_ce_labels(z, labels, alpha, w, reduction)
-        return float(loss[0]) if single and reduction == "none" else loss
+        return _reduce(loss, "none", single=single) if reduction == "none" else loss
     _check_finite(z, "logits")
     t = smooth_labels(targets, alpha)
     u = t if w is None else t * w
     loss = -np.sum(_times_log(u, log_softmax(z)), axis=1)
-    return _finish(loss + 0.0, reduction, single)
+    return _reduce(loss, reduction, single=single)
 
 
 def _target_coefficients(labels, targets, n_classes, alpha, w, dtype):
@@ -430,21 +461,15 @@ def softmax_cross_entropy_grad(
     """
     _check_reduction(reduction)
     alpha = _check_scalar_unit_interval(label_smoothing, "label_smoothing")
-    labels, targets, z, single = _check_categorical(
-        y_true, logits, "logits", pred_is_prob=False
-    )
+    labels, targets, z, single = _check_categorical(y_true, logits, "logits", pred_is_prob=False)
     n_classes = z.shape[1]
     w = _check_class_weight(class_weight, n_classes, z.dtype)
     _check_finite(z, "logits")
     u = _target_coefficients(labels, targets, n_classes, alpha, w, z.dtype)
     p = np.exp(log_softmax(z))
     grad = p * u.sum(axis=1, keepdims=True) - u
-    if reduction == "mean":
-        if w is not None and labels is not None:
-            grad /= _weighted_denominator(w, labels)
-        else:
-            grad /= z.shape[0]
-    return grad[0] if single else grad
+    weights = None if w is None or labels is None else w[labels]
+    return _reduce_grad(grad, reduction, single=single, weights=weights)
 
 
 def softmax_hessian(logits):
@@ -500,14 +525,3 @@ def softmax_hessian(logits):
     idx = np.arange(p.shape[-1])
     diag[..., idx, idx] = p
     return diag - outer
-
-
-# The focal losses were defined here before they got a module of their own;
-# ``from lecture_code.losses import focal_loss`` keeps working.
-from .focal import (  # noqa: E402
-    binary_focal_loss,
-    focal_loss,
-    sigmoid_focal_loss,
-    softmax_focal_loss,
-    softmax_focal_loss_grad,
-)

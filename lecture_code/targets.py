@@ -121,16 +121,12 @@ def smooth_labels(y, alpha=0.1, *, n_classes=None):
         n_classes = _check_n_classes(n_classes)
     y_arr = np.asarray(y)
     if y_arr.dtype.kind not in "biuf":
-        raise TypeError(
-            f"y must be integer labels or probability rows; got dtype {y_arr.dtype}"
-        )
+        raise TypeError(f"y must be integer labels or probability rows; got dtype {y_arr.dtype}")
     if y_arr.ndim <= 1:
         rows = one_hot(y_arr, n_classes)
     else:
         rows = _check_probabilities(y_arr, "y", axis=-1)
         if n_classes is not None and rows.shape[-1] != n_classes:
-            raise ValueError(
-                f"y has {rows.shape[-1]} classes per row but n_classes is {n_classes}"
-            )
+            raise ValueError(f"y has {rows.shape[-1]} classes per row but n_classes is {n_classes}")
     n = rows.shape[-1]
     return (1.0 - alpha) * rows + alpha / n

@@ -553,4 +553,3 @@ def _check_mlp_params(params):
     if b2.shape[0] != W2.shape[1]:
         raise ValueError(f"W2 has {W2.shape[1]} classes but b2 has shape {b2.shape}")
     return W1, b1, W2, b2
-

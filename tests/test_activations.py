@@ -39,9 +39,7 @@ def test_softmax_matches_scipy_on_both_axes():
 
 def test_log_softmax_matches_scipy():
     np.testing.assert_allclose(log_softmax(Z), sps.log_softmax(Z, axis=-1), rtol=1e-13)
-    np.testing.assert_allclose(
-        log_softmax(Z, axis=0), sps.log_softmax(Z, axis=0), rtol=1e-13
-    )
+    np.testing.assert_allclose(log_softmax(Z, axis=0), sps.log_softmax(Z, axis=0), rtol=1e-13)
 
 
 def test_logsumexp_matches_scipy():

@@ -12,8 +12,10 @@ import numpy as np
 import pytest
 
 if importlib.util.find_spec("torch") is None:
-    pytest.skip("PyTorch is not installed (CI installs it; it is not in requirements.txt)",
-                allow_module_level=True)
+    pytest.skip(
+        "PyTorch is not installed (CI installs it; it is not in requirements.txt)",
+        allow_module_level=True,
+    )
 
 # Imported when this file's first test runs, not when pytest collects it: under
 # pytest-xdist every worker collects every file, and only the one that runs
@@ -136,7 +138,10 @@ def test_sigmoid_focal_loss_matches_torchvision_formula(reduction, alpha, gamma)
     y = RNG.integers(0, 2, size=(10, 3)).astype(float)
     z = RNG.normal(scale=3.0, size=(10, 3))
     ref = torchvision_sigmoid_focal_loss(
-        torch.tensor(z), torch.tensor(y), alpha=-1 if alpha is None else alpha, gamma=gamma,
+        torch.tensor(z),
+        torch.tensor(y),
+        alpha=-1 if alpha is None else alpha,
+        gamma=gamma,
         reduction=reduction,
     )
     ours = sigmoid_focal_loss(y, z, gamma=gamma, alpha=alpha, reduction=reduction)
@@ -172,10 +177,12 @@ def test_float32_and_offset_logits_agree_with_torch(offset, smoothing, weighted)
     for z, tol in ((z64, 1e-12), (z64.astype(np.float32), 2e-6)):
         zt = torch.from_numpy(z)
         wt = None if w is None else torch.from_numpy(w.astype(z.dtype))
-        ref = F.cross_entropy(zt, torch.from_numpy(y), weight=wt,
-                              label_smoothing=smoothing, reduction="none").numpy()
-        got = softmax_cross_entropy(y, z, class_weight=w, label_smoothing=smoothing,
-                                    reduction="none")
+        ref = F.cross_entropy(
+            zt, torch.from_numpy(y), weight=wt, label_smoothing=smoothing, reduction="none"
+        ).numpy()
+        got = softmax_cross_entropy(
+            y, z, class_weight=w, label_smoothing=smoothing, reduction="none"
+        )
         assert got.dtype == z.dtype
         # both shift the (rounded) input exactly, so no offset-sized error
         np.testing.assert_allclose(got, ref, rtol=tol, atol=tol)

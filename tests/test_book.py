@@ -10,27 +10,11 @@ from pathlib import Path
 
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
+from _course import CHAPTERS, HOMEWORK_PAGES, PAGES, ROOT, toc_files
+
 CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
-TOC = yaml.safe_load((ROOT / "_toc.yml").read_text())
-CHAPTERS = sorted((ROOT / "book").glob("[0-9][0-9]_*.ipynb"))
 PYTEST = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["pytest"]
 PYTEST = PYTEST["ini_options"]
-LECTURE_ORDER = ["loss_functions", "surprise", "entropy", "cross_entropy",
-                 "label_smoothing", "focal_loss", "mnist", "code_length"]
-
-
-def _toc_files(node):
-    """Every ``file:`` entry of the table of contents, in order."""
-    if isinstance(node, dict):
-        found = [node["file"]] if "file" in node else []
-        for value in node.values():
-            if isinstance(value, (list, dict)):
-                found += _toc_files(value)
-        return found
-    if isinstance(node, list):
-        return [f for item in node for f in _toc_files(item)]
-    return []
 
 
 def _cells(notebook):
@@ -38,17 +22,22 @@ def _cells(notebook):
 
 
 def test_toc_lists_only_existing_pages():
-    pages = [TOC["root"]] + _toc_files(TOC)
-    missing = [p for p in pages if not any((ROOT / f"{p}{ext}").exists() for ext in (".md", ".ipynb"))]
+    missing = [
+        p for p in PAGES if not any((ROOT / f"{p}{ext}").exists() for ext in (".md", ".ipynb"))
+    ]
     assert missing == []
 
 
-def test_every_chapter_is_in_the_toc_in_lecture_order():
-    listed = [Path(p).name for p in _toc_files(TOC) if re.match(r"book/\d\d_", p)]
-    assert listed == [c.stem for c in CHAPTERS]
-    names = [c.stem[3:] for c in CHAPTERS]
-    assert names == [n for n in LECTURE_ORDER if n in names]
-    assert names[0] == "loss_functions"
+def test_every_chapter_is_in_the_toc_and_numbered_in_its_order():
+    # _toc.yml sets the order; the files' numbers 01, 02, ... follow it
+    on_disk = sorted((ROOT / "book").glob("[0-9][0-9]_*.ipynb"))
+    assert sorted(CHAPTERS) == on_disk, "a chapter notebook is missing from _toc.yml"
+    numbers = [int(chapter.name[:2]) for chapter in CHAPTERS]
+    assert numbers == list(range(1, len(CHAPTERS) + 1))
+
+
+def test_every_homework_master_has_its_page_in_the_toc():
+    assert [p for p in toc_files() if p.startswith("book/homework/")] == HOMEWORK_PAGES
 
 
 def test_colab_cell_installs_from_the_configured_repository():
@@ -64,7 +53,7 @@ def test_colab_cell_installs_from_the_configured_repository():
 
 def _book_notebooks():
     """Every notebook the book renders (chapters and homework), from the toc."""
-    pages = [TOC["root"]] + _toc_files(TOC)
+    pages = PAGES
     return [ROOT / f"{p}.ipynb" for p in pages if (ROOT / f"{p}.ipynb").exists()]
 
 
@@ -74,9 +63,11 @@ def test_every_rendered_notebook_is_committed_executed_top_to_bottom():
     # and a notebook run out of order could show outputs nbval never saw in
     # that order, so both fail here.
     notebooks = _book_notebooks()
-    assert len(notebooks) >= len(CHAPTERS) + 4
+    assert len(notebooks) >= len(CHAPTERS) + len(HOMEWORK_PAGES)
     for notebook in notebooks:
-        code = [c for c in _cells(notebook) if c["cell_type"] == "code" and "".join(c["source"]).strip()]
+        code = [
+            c for c in _cells(notebook) if c["cell_type"] == "code" and "".join(c["source"]).strip()
+        ]
         counts = [c["execution_count"] for c in code]
         assert None not in counts, f"{notebook.name} has unexecuted cells"
         assert counts == list(range(1, len(code) + 1)), f"{notebook.name} was not run top to bottom"
@@ -100,7 +91,10 @@ def test_nbval_checks_every_rendered_notebook_strictly():
             assert "NBVAL_" not in source, notebook.name
             if "nbval-ignore-output" in tags:
                 # only otter's self-checks, whose output varies run to run
-                assert re.fullmatch(r'grader\.check\("\w+"\)', source.strip()), (notebook.name, source)
+                assert re.fullmatch(r'grader\.check\("\w+"\)', source.strip()), (
+                    notebook.name,
+                    source,
+                )
     sanitized = (ROOT / "tests" / "nbval_sanitize.cfg").read_text()
     assert sanitized.count("regex:") == 2  # memory addresses, timings
 
@@ -130,6 +124,7 @@ def test_build_settings_are_strict():
 
 # Conventions for chapter notebooks (issue 13): the rendered pages show the
 # lecture, not the machinery, and every figure has a text alternative.
+
 
 def _code_cells(notebook):
     return [c for c in _cells(notebook) if c["cell_type"] == "code"]
@@ -163,9 +158,12 @@ def _is_machinery(source):
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             if any(alias.name not in machinery for alias in node.names):
                 return False
-    calls = [_called_name(node) for node in body if not isinstance(node, (ast.Import, ast.ImportFrom))]
+    calls = [
+        _called_name(node) for node in body if not isinstance(node, (ast.Import, ast.ImportFrom))
+    ]
     return bool(calls) and all(
-        name is not None and (name.startswith("glue") or name == "use_book_style") for name in calls)
+        name is not None and (name.startswith("glue") or name == "use_book_style") for name in calls
+    )
 
 
 def test_is_machinery_tells_glue_only_cells_from_computing_cells():
@@ -174,8 +172,10 @@ def test_is_machinery_tells_glue_only_cells_from_computing_cells():
     assert not _is_machinery('x = f(1)\nglue("ch1_x", float(x), display=False)')
     assert not _is_machinery("import numpy as np")
     # the chapter's import cell stays visible even when it also sets the style
-    assert not _is_machinery("import numpy as np\nfrom lecture_code.plotting import COLORS, "
-                             "use_book_style\n\nuse_book_style()")
+    assert not _is_machinery(
+        "import numpy as np\nfrom lecture_code.plotting import COLORS, "
+        "use_book_style\n\nuse_book_style()"
+    )
     assert not _is_machinery('print("hi")')
 
 
@@ -187,9 +187,12 @@ def test_colab_install_cell_is_removed_from_the_pages():
 
 
 def test_glue_only_and_style_cells_are_removed_from_the_pages():
-    visible = [(chapter.name, "".join(c["source"])[:60]) for chapter in CHAPTERS
-               for c in _code_cells(chapter)
-               if _is_machinery("".join(c["source"])) and "remove-cell" not in _tags(c)]
+    visible = [
+        (chapter.name, "".join(c["source"])[:60])
+        for chapter in CHAPTERS
+        for c in _code_cells(chapter)
+        if _is_machinery("".join(c["source"])) and "remove-cell" not in _tags(c)
+    ]
     assert visible == []
 
 
@@ -209,8 +212,13 @@ def test_every_figure_has_a_text_alternative():
 
 
 def test_code_lines_fit_the_page():
-    long_lines = [(chapter.name, line) for chapter in CHAPTERS for cell in _code_cells(chapter)
-                  for line in "".join(cell["source"]).splitlines() if len(line) > 80]
+    long_lines = [
+        (chapter.name, line)
+        for chapter in CHAPTERS
+        for cell in _code_cells(chapter)
+        for line in "".join(cell["source"]).splitlines()
+        if len(line) > 80
+    ]
     assert long_lines == []
 
 
@@ -219,19 +227,23 @@ WORKFLOW = ROOT / ".github" / "workflows" / "book.yml"
 
 def test_publishing_workflow_passes_actionlint():
     actionlint = Path(sys.executable).with_name("actionlint")
-    result = subprocess.run([str(actionlint), "-no-color", str(WORKFLOW)],
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [str(actionlint), "-no-color", str(WORKFLOW)], capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_actionlint_catches_a_broken_workflow(tmp_path):
     # the check above is only worth something if actionlint really lints
     broken = tmp_path / "broken.yml"
-    broken.write_text("on: push\njobs:\n  build:\n    runs-on: ubuntu-latest\n"
-                      "    steps:\n      - run: echo ${{ github.evnt }}\n")
+    broken.write_text(
+        "on: push\njobs:\n  build:\n    runs-on: ubuntu-latest\n"
+        "    steps:\n      - run: echo ${{ github.evnt }}\n"
+    )
     actionlint = Path(sys.executable).with_name("actionlint")
-    result = subprocess.run([str(actionlint), "-no-color", str(broken)],
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [str(actionlint), "-no-color", str(broken)], capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 1
     assert "evnt" in result.stdout
 
@@ -246,3 +258,36 @@ def test_publishing_workflow_builds_with_the_ci_command_and_deploys_pages():
     assert "actions/deploy-pages" in uses
     assert workflow["permissions"] == {"contents": "read", "pages": "write", "id-token": "write"}
     assert deploy["needs"] == "build"
+
+
+def test_readme_is_a_newcomers_first_screen():
+    # at most 150 lines; the two commands, their times and the offline line in
+    # the first screen; no measurement logs, no folder a clone does not have
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    lines = readme.splitlines()
+    assert len(lines) <= 150
+    first_screen = "\n".join(lines[:40])
+    for needed in ("bash .ci/book", "bash .ci/test", "MNIST_DATA_DIR", "2-core machine", "laptop"):
+        assert needed in first_screen, needed
+    assert "../shared" not in readme and "load average" not in readme.lower()
+    for guide in (
+        "docs/authors.md",
+        "docs/instructors.md",
+        "docs/security.md",
+        "benchmarks/README.md",
+    ):
+        assert guide in readme, guide
+    assert (ROOT / "docs" / "authors.md").is_file() and (
+        ROOT / "benchmarks" / "README.md"
+    ).is_file()
+
+
+def test_no_document_refers_to_folders_a_clone_does_not_have():
+    documents = [
+        ROOT / "README.md",
+        *sorted((ROOT / "docs").glob("*.md")),
+        ROOT / "benchmarks" / "README.md",
+        ROOT / "course" / "student" / "README.md",
+    ]
+    for document in documents:
+        assert "../shared" not in document.read_text(encoding="utf-8"), document.name

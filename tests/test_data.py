@@ -33,9 +33,7 @@ def write_idx(path, array, *, magic=None, truncate=None):
     array = np.asarray(array, dtype=np.uint8)
     if magic is None:
         magic = 0x00000800 + array.ndim
-    header = struct.pack(">I", magic) + b"".join(
-        struct.pack(">I", d) for d in array.shape
-    )
+    header = struct.pack(">I", magic) + b"".join(struct.pack(">I", d) for d in array.shape)
     blob = gzip.compress(header + array.tobytes())
     if truncate is not None:
         blob = blob[:truncate]
@@ -103,14 +101,20 @@ def fake(tmp_path, monkeypatch):
         monkeypatch.setattr(
             data,
             "MNIST_CONTENT_MD5",
-            {"X": hashlib.md5(X.tobytes()).hexdigest(),
-             "y": hashlib.md5(y.tobytes()).hexdigest()},
+            {"X": hashlib.md5(X.tobytes()).hexdigest(), "y": hashlib.md5(y.tobytes()).hexdigest()},
         )
 
     use("a")
-    return Bunch(a=a, b=b, dir_a=tmp_path / "a", dir_b=tmp_path / "b",
-                 cache=tmp_path / "xdg" / "lecture_code" / "mnist",
-                 calls=calls, use=use, tmp=tmp_path)
+    return Bunch(
+        a=a,
+        b=b,
+        dir_a=tmp_path / "a",
+        dir_b=tmp_path / "b",
+        cache=tmp_path / "xdg" / "lecture_code" / "mnist",
+        calls=calls,
+        use=use,
+        tmp=tmp_path,
+    )
 
 
 def assert_same(result, expected):
@@ -276,14 +280,18 @@ def test_download_pandas_options_read_uint8_pixels_and_string_labels(fake):
     header += ["@attribute class {0,1,2,3,4,5,6,7,8,9}", "@data"]
     rows = [",".join(map(str, row)) + f",{label}" for row, label in zip(X, y)]
     blob = gzip.compress("\n".join(header + rows + [""]).encode())
-    info = {n: {"data_type": "numeric", "name": n, "index": str(i)}
-            for i, n in enumerate(names)}
+    info = {n: {"data_type": "numeric", "name": n, "index": str(i)} for i, n in enumerate(names)}
     info["class"] = {"data_type": "nominal", "name": "class", "index": str(len(names))}
     kwargs = data._openml_attempts()[0]
     assert kwargs["parser"] == "pandas"
     X_out, y_out, _, _ = _pandas_arff_parser(
-        gzip.GzipFile(fileobj=io.BytesIO(blob)), "numpy", info, names, ["class"],
-        kwargs["read_csv_kwargs"])
+        gzip.GzipFile(fileobj=io.BytesIO(blob)),
+        "numpy",
+        info,
+        names,
+        ["class"],
+        kwargs["read_csv_kwargs"],
+    )
     assert X_out.dtype == np.uint8
     np.testing.assert_array_equal(X_out, X)
     np.testing.assert_array_equal(y_out, y.astype(str))
@@ -325,7 +333,8 @@ def test_download_that_is_not_mnist_is_refused_and_not_cached(fake, monkeypatch)
 
 def test_download_with_pixels_out_of_range(fake, monkeypatch):
     monkeypatch.setattr(
-        sklearn.datasets, "fetch_openml",
+        sklearn.datasets,
+        "fetch_openml",
         lambda name, **kw: Bunch(data=np.full((50, 4), 256.0), target=np.zeros(50)),
     )
     with pytest.raises(ValueError, match="pixels outside 0-255"):
@@ -369,8 +378,10 @@ def test_cache_file_with_wrong_label_dtype(fake):
 def test_wrong_checksum_in_data_dir(fake, monkeypatch):
     table = dict(data.MNIST_FILES, **{"t10k-labels-idx1-ubyte.gz": "f" * 32})
     monkeypatch.setattr(data, "MNIST_FILES", table)
-    match = ("t10k-labels-idx1-ubyte.gz is corrupt or incomplete: "
-             "its md5 is [0-9a-f]{32}, expected f{32}")
+    match = (
+        "t10k-labels-idx1-ubyte.gz is corrupt or incomplete: "
+        "its md5 is [0-9a-f]{32}, expected f{32}"
+    )
     with pytest.raises(ValueError, match=match):
         load_mnist(fake.dir_a)
 
@@ -398,8 +409,10 @@ def test_real_checksum_table_matches_readme():
 
 def test_data_dir_without_files(fake):
     (fake.dir_a / "t10k-labels-idx1-ubyte.gz").unlink()
-    match = ("data_dir = .* does not hold the MNIST file.s. "
-             "t10k-labels-idx1-ubyte.gz\\. Put the four original files")
+    match = (
+        "data_dir = .* does not hold the MNIST file.s. "
+        "t10k-labels-idx1-ubyte.gz\\. Put the four original files"
+    )
     with pytest.raises(FileNotFoundError, match=match):
         load_mnist(fake.dir_a)
     assert fake.calls == []  # an explicit directory never falls back to a download

@@ -85,11 +85,13 @@ def test_large_logits_never_take_the_slow_formula(offset, monkeypatch):
     y = RNG.integers(0, 10, size=1000)
     ref = -sps.log_softmax(z - z.max(axis=1, keepdims=True), axis=1)[np.arange(1000), y]
     for reduction in ("mean", "none"):
-        got = softmax_cross_entropy(y, z, reduction=reduction, label_smoothing=0.1,
-                                    class_weight=np.ones(10))
+        got = softmax_cross_entropy(
+            y, z, reduction=reduction, label_smoothing=0.1, class_weight=np.ones(10)
+        )
         assert np.all(np.isfinite(got))
-    np.testing.assert_allclose(softmax_cross_entropy(y, z, reduction="none"), ref,
-                               rtol=1e-13, atol=1e-14)
+    np.testing.assert_allclose(
+        softmax_cross_entropy(y, z, reduction="none"), ref, rtol=1e-13, atol=1e-14
+    )
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
@@ -102,8 +104,7 @@ def test_product_of_sums_matches_sum_of_logs(dtype):
     got = _fast_softmax_ce._sum_log1p(t)
     assert got == pytest.approx(exact, rel=20 * float(np.finfo(dtype).eps))
     big = np.array([0.0, 1e300, 2.0] * 10)  # too large to multiply 16 of them
-    assert _fast_softmax_ce._sum_log1p(big) == pytest.approx(
-        math.fsum(np.log1p(big)), rel=1e-15)
+    assert _fast_softmax_ce._sum_log1p(big) == pytest.approx(math.fsum(np.log1p(big)), rel=1e-15)
 
 
 def test_small_losses_are_accurate_to_a_few_ulps_relative():
@@ -112,13 +113,16 @@ def test_small_losses_are_accurate_to_a_few_ulps_relative():
     # [4, 0, -2], label 0: log1p(e^-4 + e^-6) = 0.02058113894732934 (mpmath).
     import math
 
-    cases = [([[0.0, -40.0]], math.log1p(math.exp(-40.0))),
-             ([[4.0, 0.0, -2.0]], 0.02058113894732934),
-             ([[1e6 + 4.0, 1e6, 1e6 - 2.0]], 0.02058113894732934)]
+    cases = [
+        ([[0.0, -40.0]], math.log1p(math.exp(-40.0))),
+        ([[4.0, 0.0, -2.0]], 0.02058113894732934),
+        ([[1e6 + 4.0, 1e6, 1e6 - 2.0]], 0.02058113894732934),
+    ]
     for z, expected in cases:
         for reduction in ("mean", "none"):
             got = softmax_cross_entropy([0], z, reduction=reduction)
             assert got == pytest.approx(expected, rel=4e-16)
     z = np.tile([[4.0, 0.0, -2.0]], (40, 1))  # 16-row groups: the product path
     assert softmax_cross_entropy(np.zeros(40, int), z) == pytest.approx(
-        0.02058113894732934, rel=1e-14)
+        0.02058113894732934, rel=1e-14
+    )

@@ -18,17 +18,16 @@ from lecture_code import (
     softmax_focal_loss,
     softmax_focal_loss_grad,
 )
-from lecture_code.losses import focal_loss as focal_loss_from_losses
 
 from _shared import (  # noqa: E402  (tests/ is on sys.path under pytest)
-    C,
     LABELS,
     LOGITS,
-    N,
     PROBS,
     RNG,
     SOFT,
     WEIGHTS,
+    C,
+    N,
     central_difference,
 )
 
@@ -136,9 +135,14 @@ def test_sigmoid_focal_matches_binary_focal_of_expit():
     assert sigmoid_focal_loss([1.0], [1e4]) == 0.0
 
 
-def test_old_import_path_still_works():
-    # homework masters import the focal losses from lecture_code.losses
-    assert focal_loss_from_losses is focal_loss
+def test_focal_losses_live_in_focal_only():
+    # one place for each function: lecture_code.losses does not re-export them
+    # (it did, and importing focal back from losses made an import cycle)
+    import lecture_code.focal
+    import lecture_code.losses
+
+    for name in lecture_code.focal.__all__:
+        assert not hasattr(lecture_code.losses, name), name
 
 
 def test_exact_zero_one_probabilities_do_not_warn():

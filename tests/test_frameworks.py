@@ -42,7 +42,7 @@ KERAS_IMPORT = re.compile(r"^[ \t]*(?:import|from)[ \t]+keras\b", re.M)
 
 INSTALL_HINT = (
     "the book's framework code runs only where PyTorch's CPU build is installed "
-    "(.ci/run installs it from a local wheel, then keras; see README, 'Tests and CI'); "
+    "(.ci/run installs it from a local wheel, then keras; see docs/authors.md); "
     "PyTorch and Keras are not course dependencies and are not in requirements.txt"
 )
 
@@ -91,14 +91,24 @@ def test_the_collector_finds_blocks_and_only_framework_blocks(tmp_path):
         "```python\nimport numpy as np\n```\n"
     )
     notebook = tmp_path / "99_demo.ipynb"
-    notebook.write_text(json.dumps({"cells": [
-        {"cell_type": "code", "source": ["import torch\n"]},
-        {"cell_type": "markdown", "source": [markdown]},
-    ]}))
+    notebook.write_text(
+        json.dumps(
+            {
+                "cells": [
+                    {"cell_type": "code", "source": ["import torch\n"]},
+                    {"cell_type": "markdown", "source": [markdown]},
+                ]
+            }
+        )
+    )
     found = framework_blocks([notebook])
     assert [(block_id, code) for block_id, code, _ in found] == [
-        ("99_demo-cell1-block0", "import torch\nassert True\n")]
-    assert imported_modules("import os.path\nfrom torch import nn\nfrom . import x\n") == ["os", "torch"]
+        ("99_demo-cell1-block0", "import torch\nassert True\n")
+    ]
+    assert imported_modules("import os.path\nfrom torch import nn\nfrom . import x\n") == [
+        "os",
+        "torch",
+    ]
     # and the book itself shows framework code
     assert BLOCKS, "no fenced python block importing torch or keras in book/*.ipynb"
 
@@ -111,7 +121,8 @@ def test_block_is_checked_against_lecture_code(code, frameworks):
         # Keras 3 must be put on PyTorch before it is imported (no TensorFlow)
         backend, keras_import = KERAS_ON_TORCH.search(code), KERAS_IMPORT.search(code)
         assert backend and backend.start() < keras_import.start(), (
-            'a Keras block starts with os.environ["KERAS_BACKEND"] = "torch" before import keras')
+            'a Keras block starts with os.environ["KERAS_BACKEND"] = "torch" before import keras'
+        )
 
 
 # The forking runner: reads one script path per line from stdin, runs each in a
@@ -149,8 +160,13 @@ def run_block():
         if importlib.util.find_spec(module) is None:
             pytest.skip(f"{module} is not installed: {INSTALL_HINT}")
     env = dict(os.environ, KERAS_BACKEND="torch", MPLBACKEND="Agg")
-    runner = subprocess.Popen([sys.executable, "-c", RUNNER], env=env, text=True,
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    runner = subprocess.Popen(
+        [sys.executable, "-c", RUNNER],
+        env=env,
+        text=True,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+    )
 
     def run(script):
         runner.stdin.write(f"{script}\n")

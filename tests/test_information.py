@@ -1,4 +1,10 @@
-"""Tests of lecture_code.information against SciPy and hand-computed values."""
+"""Tests of lecture_code.information against SciPy, scikit-learn and hand values.
+
+The divergences and distances against SciPy; conditional entropy and mutual
+information (chapter "Entropy") against scikit-learn's mutual_info_score on
+contingency tables, SciPy's entropy of the marginals and of the flattened
+table (the chain rule), and values worked out by hand.
+"""
 
 import math
 import warnings
@@ -9,19 +15,22 @@ import scipy.stats
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
-from sklearn.datasets import load_iris, load_wine
-from sklearn.tree import DecisionTreeClassifier
 from scipy.spatial.distance import jensenshannon
 from scipy.special import rel_entr
+from sklearn.datasets import load_iris, load_wine
+from sklearn.metrics import mutual_info_score
+from sklearn.tree import DecisionTreeClassifier
 
 from lecture_code import (
     bhattacharyya,
+    conditional_entropy,
     cross_entropy,
     entropy,
     hellinger,
     information_gain,
     js_divergence,
     kl_divergence,
+    mutual_information,
     surprise,
     total_variation,
     wasserstein_1d,
@@ -82,9 +91,7 @@ def test_entropy_against_scipy():
     np.testing.assert_allclose(
         entropy(P, base=2), scipy.stats.entropy(P, base=2, axis=1), rtol=1e-14
     )
-    np.testing.assert_allclose(
-        entropy(P.T, axis=0), scipy.stats.entropy(P.T, axis=0), rtol=1e-14
-    )
+    np.testing.assert_allclose(entropy(P.T, axis=0), scipy.stats.entropy(P.T, axis=0), rtol=1e-14)
 
 
 def test_entropy_hand_values():
@@ -114,9 +121,7 @@ def test_kl_against_scipy():
 
 
 def test_js_is_square_of_scipy_distance():
-    np.testing.assert_allclose(
-        js_divergence(P, Q), jensenshannon(P, Q, axis=1) ** 2, rtol=1e-12
-    )
+    np.testing.assert_allclose(js_divergence(P, Q), jensenshannon(P, Q, axis=1) ** 2, rtol=1e-12)
     np.testing.assert_allclose(
         js_divergence(P, Q, base=2), jensenshannon(P, Q, base=2, axis=1) ** 2, rtol=1e-12
     )
@@ -127,8 +132,11 @@ def test_js_stays_finite_with_subnormal_probabilities():
     # m = (p + q) / 2 rounds half of the smallest subnormal, 5e-324, to 0; by hand,
     # JS = 1/2 * 5e-324 * log 2 (the only term), which itself rounds to 0
     tiny = np.nextafter(0.0, 1.0)
-    for p, q in [([1.0, 0.0], [1.0, tiny]), ([1.0, tiny], [1.0, 0.0]),
-                 ([0.5, 0.5, tiny], [0.5, 0.5, 0.0])]:
+    for p, q in [
+        ([1.0, 0.0], [1.0, tiny]),
+        ([1.0, tiny], [1.0, 0.0]),
+        ([0.5, 0.5, tiny], [0.5, 0.5, 0.0]),
+    ]:
         assert js_divergence(p, q) == 0.0
     with warnings.catch_warnings():  # and no NumPy warning on the way
         warnings.simplefilter("error")
@@ -147,9 +155,7 @@ def test_total_variation_hellinger_bhattacharyya_hand():
     # BC = 2 sqrt(0.125) = 0.70711; D_B = -ln 0.70711 = 0.5 ln 2
     assert bhattacharyya(p, q) == pytest.approx(0.5 * math.log(2), rel=1e-14)
     # Hellinger^2 = 1 - BC (both from the same sqrt(p q)), an independent identity
-    np.testing.assert_allclose(
-        hellinger(P, Q) ** 2, 1 - np.exp(-bhattacharyya(P, Q)), rtol=1e-12
-    )
+    np.testing.assert_allclose(hellinger(P, Q) ** 2, 1 - np.exp(-bhattacharyya(P, Q)), rtol=1e-12)
     np.testing.assert_allclose(total_variation(P, Q), 0.5 * np.abs(P - Q).sum(axis=1))
     assert bhattacharyya([1.0, 0.0], [0.0, 1.0]) == np.inf
     assert bhattacharyya(P[0], P[0]) == 0.0
@@ -173,8 +179,7 @@ def test_exact_zero_and_one_no_warnings():
     p, q = [1.0, 0.0], [0.0, 1.0]
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # any warning (log(0), 0 * inf) fails
-        for f in (entropy, cross_entropy, kl_divergence, js_divergence, hellinger,
-                  bhattacharyya):
+        for f in (entropy, cross_entropy, kl_divergence, js_divergence, hellinger, bhattacharyya):
             assert (f(p) if f is entropy else f(p, p)) == 0.0
         assert surprise(0.0) == np.inf
         assert kl_divergence(p, q) == np.inf
@@ -183,8 +188,15 @@ def test_exact_zero_and_one_no_warnings():
         assert js_divergence(p, q) == pytest.approx(math.log(2))
 
 
-ALL_PAIRS = [cross_entropy, kl_divergence, js_divergence, total_variation, hellinger,
-             bhattacharyya, wasserstein_1d]
+ALL_PAIRS = [
+    cross_entropy,
+    kl_divergence,
+    js_divergence,
+    total_variation,
+    hellinger,
+    bhattacharyya,
+    wasserstein_1d,
+]
 
 
 @pytest.mark.parametrize("f", ALL_PAIRS)
@@ -266,8 +278,11 @@ def test_class_axis_is_never_broadcast(f):
 
 
 def test_empty_class_axis_is_refused():
-    with pytest.raises(ValueError, match=r"p must have at least one class along axis -1; "
-                                         r"got shape \(3, 0\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"p must have at least one class along axis -1; "
+        r"got shape \(3, 0\)",
+    ):
         entropy(np.zeros((3, 0)))
     with pytest.raises(ValueError, match="q must have at least one class"):
         kl_divergence([1.0], np.zeros(0))
@@ -325,11 +340,11 @@ def test_float16_and_float32_distributions():
 # --- information_gain ---------------------------------------------------------
 
 
-
 def _sklearn_root_gain(X, y, random_state=0):
     """Gain of the root split of sklearn's entropy tree, and the split itself."""
-    tree = DecisionTreeClassifier(criterion="entropy", max_depth=1,
-                                  random_state=random_state).fit(X, y)
+    tree = DecisionTreeClassifier(criterion="entropy", max_depth=1, random_state=random_state).fit(
+        X, y
+    )
     t = tree.tree_
     left, right = t.children_left[0], t.children_right[0]
     n = t.weighted_n_node_samples
@@ -346,7 +361,8 @@ def test_information_gain_matches_sklearn_tree(loader):
     assert got == pytest.approx(expected_bits, abs=1e-12)
     # nats = bits * ln 2
     assert information_gain(y, [y[mask], y[~mask]]) == pytest.approx(
-        expected_bits * np.log(2), abs=1e-12)
+        expected_bits * np.log(2), abs=1e-12
+    )
 
 
 def test_information_gain_hand_computed():
@@ -367,8 +383,7 @@ def test_information_gain_three_children_and_bounds():
 
 
 @settings(max_examples=50, deadline=None)
-@given(arrays(np.int64, st.integers(2, 40), elements=st.integers(0, 3)),
-       st.integers(1, 39))
+@given(arrays(np.int64, st.integers(2, 40), elements=st.integers(0, 3)), st.integers(1, 39))
 def test_information_gain_between_zero_and_parent_entropy(labels, cut):
     cut = cut % (labels.size - 1) + 1
     gain = information_gain(labels, [labels[:cut], labels[cut:]])
@@ -396,3 +411,101 @@ def test_information_gain_errors():
         information_gain([0, 1], [[0.5, 1]])
     with pytest.raises(TypeError, match="parent_labels must be integers"):
         information_gain(["a", "b"], [["a", "b"]])
+
+
+# ----------------------------------------------------------------------------
+# The chapter's weather x umbrella table (rows: Sun, Cloud, Rain).
+WEATHER = np.array([[0.40, 0.05], [0.15, 0.10], [0.05, 0.25]])
+
+
+def random_counts(seed, shape=(4, 3)):
+    rng = np.random.default_rng(seed)
+    return rng.integers(0, 20, size=shape)
+
+
+def test_hand_values():
+    # Y a copy of a fair coin X: nothing left, 1 bit shared.
+    copy = [[0.5, 0.0], [0.0, 0.5]]
+    assert conditional_entropy(copy) == 0.0
+    assert mutual_information(copy, base=2) == pytest.approx(1.0, abs=1e-15)
+    # Two independent fair coins: H(Y|X) = H(Y) = 1 bit, I = 0.
+    independent = np.full((2, 2), 0.25)
+    assert conditional_entropy(independent, base=2) == pytest.approx(1.0)
+    assert mutual_information(independent) == 0.0
+
+    # The weather table by hand: H(Y|X) = sum_x p(x) H(Y | X = x), where
+    # p(x) = 0.45, 0.25, 0.30 and the rows given x are (8/9, 1/9),
+    # (3/5, 2/5), (1/6, 5/6).
+    def h2(a):
+        return -(a * np.log2(a) + (1 - a) * np.log2(1 - a))
+
+    by_hand = 0.45 * h2(8 / 9) + 0.25 * h2(3 / 5) + 0.30 * h2(1 / 6)
+    assert conditional_entropy(WEATHER, base=2) == pytest.approx(by_hand, rel=1e-12)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_chain_rule_against_scipy(seed):
+    counts = random_counts(seed)
+    joint = counts / counts.sum()
+    h_xy = scipy.stats.entropy(joint.ravel())
+    h_x = scipy.stats.entropy(joint.sum(axis=1))
+    h_y = scipy.stats.entropy(joint.sum(axis=0))
+    assert conditional_entropy(joint) == pytest.approx(h_xy - h_x, abs=1e-12)
+    assert conditional_entropy(joint.T) == pytest.approx(h_xy - h_y, abs=1e-12)
+    assert mutual_information(joint) == pytest.approx(h_y - conditional_entropy(joint), abs=1e-12)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_mutual_information_against_scikit_learn(seed):
+    counts = random_counts(seed, shape=(3, 5))
+    joint = counts / counts.sum()
+    expected = mutual_info_score(None, None, contingency=counts)
+    assert mutual_information(joint) == pytest.approx(expected, abs=1e-12)
+    assert mutual_information(joint.T) == pytest.approx(expected, abs=1e-12)
+    assert mutual_information(joint, base=2) == pytest.approx(expected / np.log(2), abs=1e-12)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_bounds(seed):
+    joint = np.random.default_rng(seed).dirichlet(np.full(12, 0.3))
+    joint = joint.reshape(4, 3)
+    h_y = scipy.stats.entropy(joint.sum(axis=0))
+    assert 0.0 <= conditional_entropy(joint) <= h_y + 1e-12
+    assert mutual_information(joint) >= 0.0
+
+
+def test_zero_rows_and_columns_give_no_warning_and_no_nan():
+    joint = np.array([[0.0, 0.0, 0.0], [0.2, 0.0, 0.3], [0.1, 0.0, 0.4]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        h = conditional_entropy(joint)
+        mi = mutual_information(joint)
+    kept = joint[1:, [0, 2]]  # dropping impossible outcomes changes nothing
+    assert h == pytest.approx(conditional_entropy(kept), abs=1e-15)
+    assert mi == pytest.approx(mutual_information(kept), abs=1e-15)
+
+
+@pytest.mark.parametrize("func", [conditional_entropy, mutual_information])
+def test_bad_input_is_named(func):
+    with pytest.raises(
+        ValueError,
+        match=r"joint must be a 2-D table .* "
+        r"got shape \(3,\)",
+    ):
+        func([0.2, 0.3, 0.5])
+    with pytest.raises(
+        ValueError,
+        match=r"joint must contain probabilities "
+        r"in \[0, 1\]; got min -0.1",
+    ):
+        func([[0.6, -0.1], [0.3, 0.2]])
+    with pytest.raises(
+        ValueError,
+        match=r"joint must sum to 1 over all "
+        r"entries .*got a sum of 0.9",
+    ):
+        func([[0.4, 0.1], [0.2, 0.2]])
+    with pytest.raises(ValueError, match="joint must not contain NaN"):
+        func([[np.nan, 0.5], [0.25, 0.25]])
+    with pytest.raises(ValueError, match="base must be positive and different from 1; got 1"):
+        func(WEATHER, base=1)

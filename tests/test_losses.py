@@ -11,10 +11,10 @@ import warnings
 
 import numpy as np
 import pytest
+import scipy.special as sps
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
-import scipy.special as sps
 from sklearn.metrics import log_loss, mean_squared_error
 
 from lecture_code import (
@@ -28,17 +28,16 @@ from lecture_code import (
 )
 
 from _shared import (  # noqa: E402  (tests/ is on sys.path under pytest)
-    C,
     LABELS,
     LOGITS,
-    N,
     PROBS,
     RNG,
     SOFT,
     WEIGHTS,
+    C,
+    N,
     central_difference,
 )
-
 
 # --- mse ----------------------------------------------------------------------
 
@@ -70,8 +69,7 @@ def test_bce_clip_at_exactly_zero_and_one():
     # y=1, p=0 -> -ln(1e-15) = 15 ln 10 = 34.538776...;
     # y=0, p=0 -> -ln(1 - 1e-15) = 1e-15 to first order (9.992e-16 in float64)
     out = binary_cross_entropy([1, 0, 1, 0], [0.0, 0.0, 1.0, 1.0], reduction="none")
-    np.testing.assert_allclose(out, [15 * math.log(10), 1e-15, 1e-15, 15 * math.log(10)],
-                               rtol=1e-3)
+    np.testing.assert_allclose(out, [15 * math.log(10), 1e-15, 1e-15, 15 * math.log(10)], rtol=1e-3)
     exact = binary_cross_entropy([1, 0, 1, 0], [0.0, 0.0, 1.0, 1.0], eps=0, reduction="none")
     np.testing.assert_array_equal(exact, [np.inf, 0.0, 0.0, np.inf])
 
@@ -180,8 +178,7 @@ def test_softmax_ce_never_negative_on_rows_far_below_the_max():
     ref = -sps.log_softmax(z, axis=1)[np.arange(n), y]
     np.testing.assert_allclose(loss, ref, rtol=1e-12, atol=1e-15)
     for alpha, w in [(0.1, None), (0.0, np.array([1.0, 2.0])), (0.3, np.array([1.0, 2.0]))]:
-        out = softmax_cross_entropy(y, z, label_smoothing=alpha, class_weight=w,
-                                    reduction="none")
+        out = softmax_cross_entropy(y, z, label_smoothing=alpha, class_weight=w, reduction="none")
         assert out.min() >= 0.0
 
 
@@ -219,8 +216,7 @@ def test_softmax_ce_invariant_to_a_row_offset(offset, dtype):
     w = np.linspace(0.5, 2.0, 6)
     t = smooth_ref(y, 6, 0.2)
     ref_s = -np.sum(w * t * sps.log_softmax(shifted.astype(np.float64), axis=1), axis=1)
-    got_s = softmax_cross_entropy(y, z, label_smoothing=0.2, class_weight=w,
-                                  reduction="none")
+    got_s = softmax_cross_entropy(y, z, label_smoothing=0.2, class_weight=w, reduction="none")
     np.testing.assert_allclose(got_s, ref_s, rtol=4 * tol, atol=4 * tol)
 
 
@@ -260,8 +256,11 @@ def test_softmax_ce_float32_agrees_with_float64():
     f16 = softmax_cross_entropy(y, z.astype(np.float16), reduction="none")
     assert f16.dtype == np.float32  # float16 is computed in float32
     np.testing.assert_allclose(
-        f16, softmax_cross_entropy(y, z.astype(np.float16).astype(np.float64),
-                                   reduction="none"), rtol=2e-6, atol=2e-6)
+        f16,
+        softmax_cross_entropy(y, z.astype(np.float16).astype(np.float64), reduction="none"),
+        rtol=2e-6,
+        atol=2e-6,
+    )
 
 
 def test_softmax_ce_non_contiguous_and_fortran_logits():
@@ -269,14 +268,14 @@ def test_softmax_ce_non_contiguous_and_fortran_logits():
     y = RNG.integers(0, 5, size=20)
     view = z[::2, ::2]  # strided in both axes
     ref = -sps.log_softmax(np.ascontiguousarray(view), axis=1)[np.arange(20), y]
-    np.testing.assert_allclose(softmax_cross_entropy(y, view, reduction="none"), ref,
-                               rtol=1e-13)
+    np.testing.assert_allclose(softmax_cross_entropy(y, view, reduction="none"), ref, rtol=1e-13)
     f = np.asfortranarray(view)
-    np.testing.assert_allclose(softmax_cross_entropy(y, f, reduction="none"), ref,
-                               rtol=1e-13)
-    np.testing.assert_allclose(softmax_cross_entropy_grad(y, view),
-                               softmax_cross_entropy_grad(y, np.ascontiguousarray(view)),
-                               rtol=1e-13)
+    np.testing.assert_allclose(softmax_cross_entropy(y, f, reduction="none"), ref, rtol=1e-13)
+    np.testing.assert_allclose(
+        softmax_cross_entropy_grad(y, view),
+        softmax_cross_entropy_grad(y, np.ascontiguousarray(view)),
+        rtol=1e-13,
+    )
 
 
 def test_swapped_arguments_in_pytorch_order_are_refused():
@@ -292,8 +291,7 @@ def test_labels_huge_uint64_and_non_integral_give_our_error():
     z = np.zeros((1, 3))
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no NumPy RuntimeWarning on the cast
-        with pytest.raises(ValueError,
-                           match=r"y_true must be integers in \[0, 2\]; got 1e\+20"):
+        with pytest.raises(ValueError, match=r"y_true must be integers in \[0, 2\]; got 1e\+20"):
             softmax_cross_entropy([1e20], z)
         with pytest.raises(
             ValueError,
@@ -316,11 +314,17 @@ def test_categorical_float16_probabilities_are_accepted():
 
 
 def test_empty_class_axis_is_refused():
-    with pytest.raises(ValueError, match=r"probs must have at least one class along "
-                                         r"axis -1; got shape \(3, 0\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"probs must have at least one class along "
+        r"axis -1; got shape \(3, 0\)",
+    ):
         categorical_cross_entropy([0, 0, 0], np.zeros((3, 0)))
-    with pytest.raises(ValueError, match=r"logits must contain at least one sample and "
-                                         r"one class; got shape \(3, 0\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"logits must contain at least one sample and "
+        r"one class; got shape \(3, 0\)",
+    ):
         softmax_cross_entropy([0, 0, 0], np.zeros((3, 0)))
 
 
@@ -374,6 +378,11 @@ def test_exact_zero_one_probabilities_do_not_warn():
         # clipped to 1 - 1e-15, so 1 - p = 9.992e-16 (1e-15 after rounding):
         # -log(9.992e-16) = 34.5396, not quite 15 ln 10 = 34.5388
         assert binary_cross_entropy([0], [1.0]) == -math.log(1.0 - (1.0 - 1e-15))
+        # the same in float32 and float16, where 1 - 1e-15 rounds to 1 (clipping
+        # p alone would give inf there)
+        for dtype in (np.float16, np.float32):
+            got = binary_cross_entropy([0], np.array([1.0], dtype))
+            assert got == pytest.approx(-math.log(1.0 - (1.0 - 1e-15)), rel=1e-6)
 
 
 # --- errors ---------------------------------------------------------------------
@@ -406,7 +415,6 @@ def test_errors_shapes_and_reduction():
         match=r"y_true must be integer labels of shape \(N,\) or probability rows",
     ):
         softmax_cross_entropy(np.zeros((8, 4, 1)), LOGITS)
-
 
 
 def test_errors_values():
@@ -510,8 +518,13 @@ def test_softmax_hessian_hand_computed_and_batch():
 
 
 @settings(max_examples=50, deadline=None)
-@given(arrays(np.float64, st.integers(2, 6),
-              elements=st.floats(-50, 50, allow_nan=False, allow_infinity=False)))
+@given(
+    arrays(
+        np.float64,
+        st.integers(2, 6),
+        elements=st.floats(-50, 50, allow_nan=False, allow_infinity=False),
+    )
+)
 def test_softmax_hessian_is_psd_symmetric_with_zero_row_sums(z):
     H = softmax_hessian(z)
     assert np.allclose(H, H.T)

@@ -105,8 +105,7 @@ def test_softmax_cross_entropy_matches_scipy_and_is_non_negative(z, data, offset
     ref_o = -scipy.special.log_softmax(zo - zo.max(axis=1, keepdims=True), axis=1)
     got_o = softmax_cross_entropy(y, zo, reduction="none")
     assert np.all(got_o >= 0)
-    np.testing.assert_allclose(got_o, ref_o[np.arange(z.shape[0]), y], rtol=1e-13,
-                               atol=1e-13)
+    np.testing.assert_allclose(got_o, ref_o[np.arange(z.shape[0]), y], rtol=1e-13, atol=1e-13)
 
 
 @SETTINGS

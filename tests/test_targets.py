@@ -68,8 +68,9 @@ def test_whole_number_float_labels_are_labels_as_in_one_hot():
     np.testing.assert_array_equal(
         smooth_labels([0.0, 2.0], 0.3, n_classes=3), smooth_labels([0, 2], 0.3, n_classes=3)
     )
-    np.testing.assert_allclose(smooth_labels(np.float32([1.0]), 0.3, n_classes=3),
-                               [[0.1, 0.8, 0.1]], rtol=1e-15)
+    np.testing.assert_allclose(
+        smooth_labels(np.float32([1.0]), 0.3, n_classes=3), [[0.1, 0.8, 0.1]], rtol=1e-15
+    )
 
 
 def test_dtype_of_smoothed_rows():
@@ -81,8 +82,9 @@ def test_dtype_of_smoothed_rows():
 
 
 def test_huge_labels_give_our_error():
-    with pytest.raises(ValueError, match="labels must be integers below 2\\*\\*63; "
-                                         "got 18446744073709551615"):
+    with pytest.raises(
+        ValueError, match="labels must be integers below 2\\*\\*63; got 18446744073709551615"
+    ):
         one_hot(np.array([2**64 - 1], dtype=np.uint64))
     with pytest.raises(ValueError, match=r"labels must be integers in \[0, 2\]; got 1e\+20"):
         one_hot([1e20], 3)

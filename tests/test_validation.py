@@ -1,4 +1,4 @@
-"""Tests of the shared validation helpers in lecture_code._validation."""
+"""Tests of the generic input checks in lecture_code._validation."""
 
 import warnings
 
@@ -9,7 +9,6 @@ from lecture_code._validation import (
     PROB_ATOL,
     _as_float_array,
     _check_axis,
-    _check_base,
     _check_eps,
     _check_finite,
     _check_labels,
@@ -22,11 +21,8 @@ from lecture_code._validation import (
     _check_same_length,
     _check_same_shape,
     _check_unit_interval,
-    _reduce,
     _sum_tolerance,
-    _to_output,
 )
-
 
 # --- _as_float_array / _check_finite ----------------------------------------
 
@@ -107,8 +103,11 @@ def test_probabilities_scalar_and_bad_axis():
         _check_probabilities([0.5, 0.5], "p", axis=2)
     with pytest.raises(TypeError, match="axis must be an integer; got 'a'"):
         _check_axis(np.zeros(2), "a", "p")
-    with pytest.raises(ValueError, match=r"p must have at least one class along axis -1; "
-                                         r"got shape \(0,\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"p must have at least one class along axis -1; "
+        r"got shape \(0,\)",
+    ):
         _check_probabilities([], "p")
     assert _check_probabilities(np.zeros((0, 2)), "p").shape == (0, 2)  # empty batch
 
@@ -133,8 +132,11 @@ def test_labels_range_is_checked_before_the_cast():
         warnings.simplefilter("error")  # no "invalid value encountered in cast"
         with pytest.raises(ValueError, match=r"y must be integers in \[0, 9\]; got 1e\+20"):
             _check_labels([1e20], "y", n_classes=10)
-        with pytest.raises(ValueError, match=r"y must be integers in \[0, 9\]; "
-                                             r"got 9223372036854775808$"):
+        with pytest.raises(
+            ValueError,
+            match=r"y must be integers in \[0, 9\]; "
+            r"got 9223372036854775808$",
+        ):
             _check_labels(np.array([2**63], dtype=np.uint64), "y", n_classes=10)
         with pytest.raises(ValueError, match=r"y must be integers below 2\*\*63; got 1e\+20"):
             _check_labels([1e20], "y")
@@ -218,7 +220,7 @@ def test_unit_interval():
         _check_unit_interval([0.5, np.nan], "alpha")
 
 
-def test_nonnegative_positive_eps_base():
+def test_nonnegative_positive_eps():
     assert _check_nonnegative(2, "gamma") == 2.0
     with pytest.raises(ValueError, match="gamma must be a finite non-negative number; got -1"):
         _check_nonnegative(-1, "gamma")
@@ -230,25 +232,3 @@ def test_nonnegative_positive_eps_base():
         _check_positive(0, "base")
     with pytest.raises(ValueError, match=r"eps must be in \[0, 0.5\); got 0.5"):
         _check_eps(0.5)
-    assert _check_base(None) == 1.0
-    assert _check_base(2) == pytest.approx(1 / np.log(2))  # nats -> bits factor
-    with pytest.raises(ValueError, match="base must be positive and different from 1; got 1"):
-        _check_base(1)
-
-
-# --- _reduce ---------------------------------------------------------------------
-
-
-def test_reduce():
-    v = np.array([1.0, 2.0, 6.0])
-    assert _reduce(v, "mean") == 3.0 and isinstance(_reduce(v, "mean"), float)
-    assert _reduce(v, "sum") == 9.0
-    assert _reduce(v, "none") is v
-    assert _reduce(np.array(4.0), "none") == 4.0
-    # PyTorch-style weighted mean: sum of weighted values / sum of weights
-    assert _reduce(np.array([2.0, 6.0]), "mean", weights=np.array([1.0, 3.0])) == 2.0
-    with pytest.raises(ValueError, match="reduction must be"):
-        _reduce(v, "max")
-    with pytest.raises(ValueError, match="reduction='mean' of an empty input is undefined"):
-        _reduce(np.array([]), "mean")
-    assert _to_output(np.array(1.5)) == 1.5 and isinstance(_to_output(np.array(1.5)), float)
