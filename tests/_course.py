@@ -5,6 +5,7 @@ of chapters, their order, the homework or their points again: a chapter added
 to ``_toc.yml`` or a question added to a master is seen by every test.
 """
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -37,11 +38,14 @@ MASTERS = dict(sorted(find_masters(ROOT).items(), key=lambda item: natural_key(i
 HOMEWORK = list(MASTERS)
 #: The student notebook of each homework in the book (``book/homework/<hw>.ipynb``).
 HOMEWORK_PAGES = [f"book/homework/{hw}" for hw in HOMEWORK]
-#: The chapter notebooks, in the order of the table of contents.
+#: The numbered chapter notebooks (``book/NN_name.ipynb``), in the order of the table of
+#: contents; other notebook pages (the notation page) are not chapters.
 CHAPTERS = [
     ROOT / f"{page}.ipynb"
     for page in toc_files()
-    if page not in HOMEWORK_PAGES and (ROOT / f"{page}.ipynb").is_file()
+    if page not in HOMEWORK_PAGES
+    and re.fullmatch(r"\d\d_\w+", Path(page).name)
+    and (ROOT / f"{page}.ipynb").is_file()
 ]
 
 
