@@ -13,7 +13,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course import Question, read_questions
+from course import read_questions
+from course.master import read_master
 from course.assign import CHECK_CELL_TAGS, COLAB_CELL_TAG, is_check_cell, is_colab_cell
 from lecture_code.colab import public_test_files
 
@@ -21,7 +22,7 @@ from _course import HOMEWORK, ROOT, cli, copy_to  # noqa: E402  (tests/ is on sy
 
 
 def expected_questions(hw):
-    return read_questions(json.loads((ROOT / "homework" / hw / f"{hw}.ipynb").read_text())["cells"])
+    return [q.summary for q in read_master(ROOT / "homework" / hw / f"{hw}.ipynb").questions]
 
 
 def auto_questions(hw):
@@ -42,9 +43,10 @@ def test_read_questions_of_masters():
     assert all(len(expected_questions(hw)) >= 4 for hw in HOMEWORK)
 
 
-def test_read_questions_needs_name_and_points():
-    with pytest.raises(ValueError, match="needs a name and points"):
-        read_questions([{"cell_type": "raw", "source": "# BEGIN QUESTION\nname: q1"}])
+def test_read_questions_needs_a_name():
+    with pytest.raises(ValueError, match="name not specified"):
+        read_questions([{"cell_type": "raw", "source": "# BEGIN QUESTION\npoints: 1"},
+                        {"cell_type": "raw", "source": "# END QUESTION"}])
 
 
 def test_check_cells_recognised():
@@ -57,27 +59,12 @@ def test_check_cells_recognised():
 
 def _secret_lines(hw):
     """What a student must never see: (hidden-test asserts, solution lines) of a master."""
-    cells = json.loads((ROOT / "homework" / hw / f"{hw}.ipynb").read_text())["cells"]
-    hidden, secret, public, in_block = set(), set(), [], False
-    for cell in cells:
-        source = "".join(cell["source"])
-        if cell["cell_type"] != "code":
-            public.append(source)
-            continue
-        if source.startswith("# HIDDEN"):
-            hidden.update(l.strip() for l in source.splitlines() if l.strip().startswith("assert"))
-            continue
-        for line in source.splitlines():
-            stripped = line.strip()
-            if stripped in ("# BEGIN SOLUTION", "# END SOLUTION"):
-                in_block = stripped == "# BEGIN SOLUTION"
-            elif stripped.endswith("# SOLUTION"):  # `x = answer  # SOLUTION` or `answer  # SOLUTION`
-                secret.add(stripped.removesuffix("# SOLUTION").split(" = ", 1)[-1].strip())
-            elif in_block and stripped and not stripped.startswith("#"):
-                secret.add(stripped)
-            else:
-                public.append(line)
-    public_text = "\n".join(public)  # prompts, given code and public tests
+    master = read_master(ROOT / "homework" / hw / f"{hw}.ipynb")
+    hidden = {line.strip() for q in master.questions for t in q.hidden_tests
+              for line in t.code.splitlines() if line.strip().startswith("assert")}
+    public_text = master.public_text()  # prompts, given code and public tests
+    secret = {line.strip() for q in master.questions for kind, line in q.solution
+              if kind == "solution" and not line.strip().startswith("#")}
     return hidden, {s for s in secret if len(s) > 12 and s not in public_text}
 
 
@@ -203,6 +190,7 @@ def test_failed_assign_changes_nothing(tmp_path):
                            "--no-execute", "--no-run-tests"],
                           cwd=ROOT, capture_output=True, text=True)
     assert proc.returncode != 0
-    assert "Found a begin question cell inside another question" in proc.stderr
+    assert "hw2: cell " in proc.stderr
+    assert "a begin question cell inside another block" in proc.stderr
     assert f"assign failed: nothing in {book} or {dist} was changed" in proc.stderr
     assert {p: p.read_bytes() for p in [*book.iterdir(), *dist.iterdir()]} == before
