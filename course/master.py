@@ -337,7 +337,7 @@ def _finish(current, tests):
         prompt=current["prompt"] or "", text="\n".join(current["text"]),
         solution=tuple(current["solution"]), sample="\n\n".join(current["sample"]),
         shown=tuple(current["shown"]),
-        tests=tuple(Test(c.body, code, bool(c.hidden), tidy_number(c.points))
+        tests=tuple(Test(c.body, code, bool(c.hidden), c.points)
                     for c, code in zip(cases, codes)),
         config=dict(current["yaml"]))
 

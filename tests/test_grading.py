@@ -26,8 +26,8 @@ from course.worker import setup_of, uses_lecture_code
 
 from _course import HOMEWORK, ROOT, cli, copy_to  # noqa: E402  (tests/ is on sys.path)
 #: Auto-graded points, and points graded by hand (questions with ``manual: true``).
-POINTS = {"hw1": 11, "hw2": 16, "hw3": 10, "hw4": 12}
-MANUAL = {"hw1": {"q3b": 1}, "hw2": {}, "hw3": {}, "hw4": {"q2b": 2, "q4b": 1}}
+POINTS = {"hw1": 11, "hw2": 16, "hw3": 13, "hw4": 14}
+MANUAL = {"hw1": {"q3b": 2}, "hw2": {"q1b": 2}, "hw3": {"q5b": 2}, "hw4": {"q2b": 2, "q4b": 1}}
 
 
 def read_csv(path):
@@ -116,7 +116,7 @@ def test_result_names_are_injective():
 def test_questions_and_points_come_from_the_archive(built):
     assert archive_questions(built / "dist" / "hw4-autograder.zip") == [
         Question("q1", 2), Question("q2", 4), Question("q3", 2), Question("q4", 2),
-        Question("q5", 2)]
+        Question("q5", 2), Question("q6", 2)]
 
 
 def test_setup_of_master_lists_imports_and_given_cells():
@@ -452,16 +452,16 @@ def test_merge_adds_the_manual_scores(graded, built, tmp_path):
         rows = {Path(r["file"]).parent.name: r for r in reader}
     assert reader.fieldnames == ["file", "q1", "q2", "q3", "q3b", "q4", "auto total", "auto max",
                                  "manual max", "manual total", "total", "max", "status"]
-    # by hand: the solution 11 auto + 1 = 12 of 12; bits 9.5 + 0.5 = 10; hostile 11 + 0.25
+    # by hand: the solution 11 auto + 1 = 12 of 13; bits 9.5 + 0.5 = 10; hostile 11 + 0.25
     expected = {"solution": ("1", "12"), "bits": ("0.5", "10"), "hostile": ("0.25", "11.25"),
                 "untouched": ("0", "0"), "corrupt": ("0", "0")}
     assert {k: (rows[k]["q3b"], rows[k]["total"]) for k in expected} == expected
-    assert {r["max"] for r in rows.values()} == {"12"}
+    assert {r["max"] for r in rows.values()} == {"13"}
     assert rows["bits"]["q3"] == "1.5" and rows["bits"]["status"] == "ok"
 
 
 @pytest.mark.parametrize("value, shown", [
-    ("abc", "'abc'"), ("1.5", "'1.5'"), ("-0.5", "'-0.5'"), ("nan", "'nan'"), ("inf", "'inf'"),
+    ("abc", "'abc'"), ("2.5", "'2.5'"), ("-0.5", "'-0.5'"), ("nan", "'nan'"), ("inf", "'inf'"),
     ("", "''"), ("=1+1", "'=1+1'"),
 ])
 def test_merge_rejects_a_score_naming_it(graded, built, tmp_path, value, shown):
@@ -473,4 +473,4 @@ def test_merge_rejects_a_score_naming_it(graded, built, tmp_path, value, shown):
         bits = next(r["file"] for r in csv.DictReader(f) if Path(r["file"]).parent.name == "bits")
     assert proc.returncode != 0 and not (tmp_path / "f.csv").exists()
     assert (f"merge failed: scores {scores}: submission {bits!r}, question q3b: the score must "
-            f"be a number from 0 to 1, got {shown}") in proc.stderr
+            f"be a number from 0 to 2, got {shown}") in proc.stderr

@@ -33,13 +33,14 @@ def auto_questions(hw):
 # --- pure helpers ------------------------------------------------------------
 
 def test_read_questions_of_masters():
-    # points written in the masters' question cells: 2+3+3+(1)+3, 3+3+3+1+3+3, 2+3+3+2,
-    # 2+4+(2)+2+2+(1)+2, in parentheses the questions graded by hand
+    # points written in the masters' question cells: 2+3+3+(2)+3, 3+(2)+3+3+1+3+3,
+    # 2+3+3+2+3+(2), 2+4+(2)+2+2+(1)+2+2, in parentheses the questions graded by hand
     totals = {hw: sum(q.points for q in expected_questions(hw)) for hw in HOMEWORK}
-    assert totals == {"hw1": 12, "hw2": 16, "hw3": 10, "hw4": 15}
+    assert totals == {"hw1": 13, "hw2": 18, "hw3": 15, "hw4": 17}
     manual = {hw: [(q.name, q.points) for q in expected_questions(hw) if q.manual]
               for hw in HOMEWORK}
-    assert manual == {"hw1": [("q3b", 1)], "hw2": [], "hw3": [], "hw4": [("q2b", 2), ("q4b", 1)]}
+    assert manual == {"hw1": [("q3b", 2)], "hw2": [("q1b", 2)], "hw3": [("q5b", 2)],
+                      "hw4": [("q2b", 2), ("q4b", 1)]}
     assert all(len(expected_questions(hw)) >= 4 for hw in HOMEWORK)
 
 
@@ -141,28 +142,30 @@ def test_colab_cell_and_autograder_install_the_configured_repository(hw):
 
 
 @pytest.mark.parametrize("hw", HOMEWORK)
-def test_colab_test_files_match_public_tests(hw, tmp_path):
-    from otter.nbmeta_config import NBMetadataConfig
-    from otter.test_files import create_test_file
+def test_colab_test_files_match_public_tests(hw):
+    from course import _otter
 
     nb = json.loads((ROOT / "book" / "homework" / f"{hw}.ipynb").read_text())
     files = public_test_files(nb)
     assert sorted(files) == sorted(f"{q.name}.py" for q in auto_questions(hw))
+    public = {q.name: q.public_tests for q in read_master(ROOT / "homework" / hw / f"{hw}.ipynb")
+              .questions}
     for name, source in files.items():
-        (tmp_path / name).write_text(source)
-        test = create_test_file(str(tmp_path / name), NBMetadataConfig())
+        test = _otter.read_test_source(name[:-3], source)
         assert test.name == name[:-3] and not any(tc.hidden for tc in test.test_cases)
+        assert [tc.body for tc in test.test_cases] == [t.body for t in public[test.name]]
 
 
 # --- the commands -------------------------------------------------------------
 
 def test_list_command():
     assert cli("list").splitlines() == [
-        "hw1  12 points (1 manual)  q1 (2), q2 (3), q3 (3), q3b (1, manual), q4 (3)",
-        "hw2  16 points  q1 (3), q2 (3), q3 (3), q3b (1), q4 (3), q4b (3)",
-        "hw3  10 points  q1 (2), q2 (3), q3 (3), q4 (2)",
-        "hw4  15 points (3 manual)  q1 (2), q2 (4), q2b (2, manual), q3 (2), q4 (2), "
-        "q4b (1, manual), q5 (2)",
+        "hw1  13 points (2 manual)  q1 (2), q2 (3), q3 (3), q3b (2, manual), q4 (3)",
+        "hw2  18 points (2 manual)  q1 (3), q1b (2, manual), q2 (3), q3 (3), q3b (1), q4 (3), "
+        "q4b (3)",
+        "hw3  15 points (2 manual)  q1 (2), q2 (3), q3 (3), q4 (2), q5 (3), q5b (2, manual)",
+        "hw4  17 points (3 manual)  q1 (2), q2 (4), q2b (2, manual), q3 (2), q4 (2), "
+        "q4b (1, manual), q5 (2), q6 (2)",
     ]
 
 

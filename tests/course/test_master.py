@@ -195,4 +195,6 @@ def test_solution_lines_and_sample_answers():
 def test_hw4_data_the_submission_and_the_grader_need():
     master = read_master(MASTERS["hw4"])
     assert master.samples == [(5000, 0)]  # sent to the submission: its set-up cells load it
+    # the hidden tests also load MNIST's official test images: on the grader's side only
+    assert master.test_data == [("load_mnist",), ("mnist_sample", 5000, 0)]
     assert ("lecture_code", "mnist_sample") in allowed_lecture_code(master.imports)
