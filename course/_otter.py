@@ -12,9 +12,8 @@ A new otter release that changes one of these shows up here and in
 ``tests/course/test_master.py``, nowhere else.
 """
 
-import os
+import ast
 import re
-import tempfile
 import zipfile
 
 import nbformat
@@ -24,9 +23,8 @@ from otter.assign.assignment import Assignment
 from otter.assign.question_config import QuestionConfig
 from otter.assign.tests_manager import AssignmentTestsManager
 from otter.assign.utils import is_ignore_cell
-from otter.nbmeta_config import NBMetadataConfig
-from otter.test_files import create_test_file
 from otter.test_files.abstract_test import TestFile
+from otter.test_files.ok_test import OKTestFile
 from otter.utils import get_source as _get_source
 
 #: otter's block kinds, by the word in their marker: question, prompt, solution, tests.
@@ -168,12 +166,24 @@ def split_solution(lines):
 
 
 def read_test_source(name, source):
-    """otter's test file object of one test file's ``source`` (a ``tests/<name>.py``)."""
-    with tempfile.TemporaryDirectory(prefix="course-test-") as tmp:
-        path = os.path.join(tmp, f"{name}.py")
-        with open(path, "w", encoding="utf-8") as f:
-            f.write(source)
-        return create_test_file(path, NBMetadataConfig())
+    """otter's test object of one OK-format test file's ``source`` (a ``tests/<name>.py``).
+
+    The file is parsed, never run: otter writes ``OK_FORMAT = True`` and a
+    literal ``test = {...}``, read with :func:`ast.literal_eval` and given to
+    otter's ``OKTestFile.from_spec``. Anything else is a ``ValueError``.
+    """
+    try:
+        tree = ast.parse(source)
+        if not all(isinstance(node, ast.Assign) and len(node.targets) == 1
+                   and isinstance(node.targets[0], ast.Name) for node in tree.body):
+            raise ValueError("a statement other than NAME = literal")
+        values = {node.targets[0].id: ast.literal_eval(node.value) for node in tree.body}
+    except (SyntaxError, ValueError, TypeError) as exc:
+        raise ValueError(f"test file {name}: not an OK-format test file ({exc})") from None
+    if values.get("OK_FORMAT") is not True or not isinstance(values.get("test"), dict):
+        raise ValueError(f"test file {name}: not an OK-format test file (OK_FORMAT = True and "
+                         "a literal test = {...})")
+    return OKTestFile.from_spec(values["test"], path=f"tests/{name}.py")
 
 
 def archive_tests(autograder):

@@ -198,3 +198,30 @@ def test_hw4_data_the_submission_and_the_grader_need():
     # the hidden tests also load MNIST's official test images: on the grader's side only
     assert master.test_data == [("load_mnist",), ("mnist_sample", 5000, 0)]
     assert ("lecture_code", "mnist_sample") in allowed_lecture_code(master.imports)
+
+
+@pytest.mark.parametrize("hw", sorted(MASTERS))
+def test_archive_tests_are_read_as_otter_reads_them_without_running_them(built, hw, tmp_path):
+    import zipfile
+
+    from otter.nbmeta_config import NBMetadataConfig
+    from otter.test_files import create_test_file
+
+    ours = _otter.archive_tests(built / "dist" / f"{hw}-autograder.zip")
+    with zipfile.ZipFile(built / "dist" / f"{hw}-autograder.zip") as zf:
+        zf.extractall(tmp_path, [m for m in zf.namelist() if m.startswith("tests/")])
+    for name, test in ours.items():
+        theirs = create_test_file(str(tmp_path / "tests" / f"{name}.py"), NBMetadataConfig())
+        assert (test.name, test.possible) == (theirs.name, theirs.possible)
+        assert test.test_cases == theirs.test_cases
+
+
+@pytest.mark.parametrize("source", [
+    "OK_FORMAT = True\nimport os\ntest = {'name': 'q1', 'points': 1, 'suites': []}",
+    "OK_FORMAT = True\ntest = dict(name='q1')",
+    "OK_FORMAT = False\ntest = {'name': 'q1'}",
+    "test = {",
+])
+def test_a_test_file_that_is_not_a_literal_is_refused(source):
+    with pytest.raises(ValueError, match="test file q1: not an OK-format test file"):
+        _otter.read_test_source("q1", source)
