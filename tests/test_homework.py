@@ -8,7 +8,6 @@ test_grading_attacks.py.
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import nbformat
 import pytest

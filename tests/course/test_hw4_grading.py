@@ -21,7 +21,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 #: The model cell of the solutions, as the master writes it.
-SOLUTION = "model = MLPClassifier(hidden_layer_sizes=(30,), alpha=1e-3, max_iter=40, random_state=1)"
+SOLUTION = ("model = MLPClassifier(hidden_layer_sizes=(30,), alpha=1e-3, max_iter=40, "
+            "random_state=1)")
 
 FIT = """
 import warnings

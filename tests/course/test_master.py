@@ -18,7 +18,9 @@ from otter.assign.solutions import replace_solutions
 
 from course import _otter
 from course.leaks import collect_secrets, scan_bytes
-from course.master import allowed_lecture_code, read_cells, read_master, setup_of
+from course.manual import manual_questions
+from course.master import (allowed_lecture_code, read_cells, read_master, samples_needed,
+                           setup_of)
 from course.masters import find_masters
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -93,6 +95,8 @@ def test_other_spellings_are_read_identically(hw):
     assert setup_of(respelled) == setup_of(original)
     assert [q.config for q in read_cells(respelled).questions] == [
         q.config for q in read_cells(original).questions]
+    assert manual_questions(respelled) == manual_questions(original)
+    assert samples_needed(respelled) == samples_needed(original)
 
 
 def test_otter_accepts_the_other_spellings(built, tmp_path):
@@ -181,7 +185,8 @@ def test_malformed_masters_are_refused(cells, message):
 def test_solution_lines_and_sample_answers():
     cells = _question(_raw("# BEGIN SOLUTION"),
                       _code("def f(x):\n    # BEGIN SOLUTION\n    y = x + 1\n    return y\n"
-                            "    # END SOLUTION\ng = f(1)  # SOLUTION\nh = 2  # SOLUTION NO PROMPT"),
+                            "    # END SOLUTION\ng = f(1)  # SOLUTION\n"
+                            "h = 2  # SOLUTION NO PROMPT"),
                       {"cell_type": "markdown", "source": "**Sample.** Because."},
                       _raw("# END SOLUTION"))
     (q,) = read_cells(cells).questions
