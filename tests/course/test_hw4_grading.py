@@ -1,13 +1,13 @@
 """hw4 is graded from data: the fitted parameters, on images the submission never sees.
 
-One ``grade`` batch of four hw4 notebooks: the solutions, an honest but weak
+One ``grade`` batch of five hw4 notebooks: the solutions, an honest but weak
 model (2 hidden units), the same weak model made to *look* perfect (its
 ``predict``, ``predict_proba`` and ``score`` look labels up from the notebook's
-own validation images, the attack of issue 19), and a model whose parameters
-are not numbers. The grader reads only the parameters and runs its own NumPy
-forward pass on MNIST's official test images, so the lookup table gains
-nothing, and bad parameters give a clear 0, never a crash. Needs the MNIST
-files (``MNIST_DATA_DIR``).
+own validation images, the attack of issue 19), and two models whose parameters
+are wrong: a NaN weight, and nested lists with a bias of the wrong length. The
+grader reads only the parameters and runs its own NumPy forward pass on MNIST's
+official test images, so the lookup table gains nothing, and bad parameters
+give a clear 0, never a crash. Needs the MNIST files (``MNIST_DATA_DIR``).
 """
 
 import csv
@@ -55,6 +55,13 @@ model.coefs_[0][0, 0] = np.nan
 """
 
 
+#: The same parameters as nested lists, and the output layer's shape off by one.
+RESHAPED = FIT.format("hidden_layer_sizes=(30,), alpha=1e-3, max_iter=40, random_state=1") + """
+model.coefs_ = [w.tolist() for w in model.coefs_]
+model.intercepts_ = [b[:-1] for b in model.intercepts_]
+"""
+
+
 def _variant(solutions, dest, source=None):
     """The solutions with the model cell replaced by ``source`` (None: unchanged)."""
     nb = nbformat.read(solutions, as_version=4)
@@ -73,6 +80,7 @@ def rows(built):
     _variant(solutions, subs / "weak" / "hw4.ipynb", WEAK)
     _variant(solutions, subs / "lookup" / "hw4.ipynb", LOOKUP)
     _variant(solutions, subs / "broken" / "hw4.ipynb", BROKEN)
+    _variant(solutions, subs / "reshaped" / "hw4.ipynb", RESHAPED)
     out = built / "hw4-data-only.csv"
     proc = subprocess.run([sys.executable, "-m", "course", "grade", "hw4", str(subs),
                            "--out", str(out), "--jobs", "2", "--timeout", "150",
@@ -108,3 +116,10 @@ def test_a_weight_that_is_not_a_number_scores_0_without_a_crash(rows):
     assert broken["q2"] == 0 and broken["q3"] == 1 and broken["q5"] < 2
     assert broken["q1"] == 2 and broken["q4"] == 2 and broken["q6"] == 2  # the functions count
     assert rows["broken"]["status"] == "ok"
+
+
+def test_parameters_of_the_wrong_type_or_shape_score_0_without_a_crash(rows):
+    reshaped = _scores(rows["reshaped"])
+    assert reshaped["q2"] == 0 and reshaped["q3"] < 2
+    assert reshaped["q1"] == 2 and reshaped["q6"] == 2
+    assert not rows["reshaped"]["status"].startswith("error: grad")  # no crash of the grader
