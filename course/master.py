@@ -199,14 +199,23 @@ def _data_calls(sources):
     return found
 
 
-def _check_markers(lines, where):
-    """Refuse a line that looks like a block marker but is not one otter reads in code."""
+def _check_markers(lines, where, *, solution=True):
+    """Refuse a line that looks like a solution marker but that otter would show to students.
+
+    In a solution block's code otter reads only ``# BEGIN SOLUTION`` and ``#
+    END SOLUTION`` as block markers; outside one (set-up code, a question's
+    own code) it reads no marker at all, not even ``# SOLUTION``.
+    """
     for line in lines:
-        if _LOOSE_MARKER.match(line) and not re.fullmatch(
-                r"\s*# (BEGIN|END) SOLUTION( NO PROMPT)?\s*", line):
+        strict = re.fullmatch(r"\s*# (BEGIN|END) SOLUTION( NO PROMPT)?\s*", line)
+        if _LOOSE_MARKER.match(line) and not (solution and strict):
             raise ValueError(f"{where}: {line.strip()!r} looks like a marker, but otter only "
-                             "reads '# BEGIN SOLUTION' and '# END SOLUTION' inside code (it would "
-                             "show this line and what follows to students)")
+                             "reads '# BEGIN SOLUTION' and '# END SOLUTION' inside the code of a "
+                             "solution block (it would show this line and what follows to "
+                             "students)")
+        if not solution and re.search(r"# ?SOLUTION\b", line):
+            raise ValueError(f"{where}: {line.strip()!r} is marked as a solution outside a "
+                             "solution block, where otter shows it to students")
 
 
 def read_cells(cells, name=None):
@@ -283,6 +292,7 @@ def read_cells(cells, name=None):
         block = stack[-1] if stack else None
         if block is None:
             if kind == "code":
+                _check_markers(source.split("\n"), where, solution=False)
                 setup.append(source)
             elif kind == "markdown":
                 public.append(source)
@@ -304,7 +314,7 @@ def read_cells(cells, name=None):
             current["solution"].extend(("written solution", l) for l in source.splitlines())
         else:  # the question's own cells and its prompt block: what students read
             if kind == "code":
-                _check_markers(source.split("\n"), where)
+                _check_markers(source.split("\n"), where, solution=False)
             if kind == "markdown" and block == "question" and current["prompt"] is None:
                 current["prompt"] = source
             current["text"].append(source)

@@ -157,6 +157,14 @@ def test_a_marker_otter_would_not_read_in_code_is_refused(marker):
         read_cells(cells)
 
 
+@pytest.mark.parametrize("line", ["# BEGIN SOLUTION", "x = 42  # SOLUTION"])
+def test_a_solution_marker_outside_a_solution_block_is_refused(line):
+    with pytest.raises(ValueError, match="would show|shows it to students"):
+        read_cells(_question(_code(f"y = 1\n{line}")))
+    with pytest.raises(ValueError, match="would show|shows it to students"):
+        read_cells([_code(f"y = 1\n{line}")])  # a set-up cell
+
+
 def test_a_raw_cell_otter_would_not_read_as_a_marker_is_refused():
     cells = _question(_raw("#BEGIN SOLUTION"), _code("f = 1  # SOLUTION"), _raw("# END SOLUTION"))
     with pytest.raises(ValueError, match="otter does not read it as one"):
