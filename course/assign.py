@@ -1,7 +1,10 @@
 """Generate student notebooks and autograder archives from the masters with otter assign.
 
-For each master, ``otter assign`` runs in a temporary directory (it also checks
-that the solutions pass every test). From its output we keep only:
+Each master is first read by :mod:`course.master`, which refuses a line that
+looks like a marker but that otter would not read as one (otter would show it,
+and the solution after it, to students). Then ``otter assign`` runs in a
+temporary directory (it also checks that the solutions pass every test). From
+its output we keep only:
 
 - the student notebook, written to ``book/homework/<hw>.ipynb`` after four
   deterministic touches: the Colab install cell (the first code cell) gets the
@@ -119,7 +122,13 @@ def assign_one(master, book_dir, dist_dir, *, execute=True, run_tests=True):
     """
     import nbformat
 
+    from .master import read_master
+
     master, name = Path(master).resolve(), Path(master).stem
+    try:  # refuse what otter would show students by mistake (a marker it does not read)
+        read_master(master)
+    except ValueError as exc:
+        raise RuntimeError(f"{name}: {exc}") from None
     with tempfile.TemporaryDirectory(prefix=f"assign-{name}-") as tmp:
         out = Path(tmp, "out")
         cmd = [sys.executable, "-m", "otter", "assign", str(master), str(out)]

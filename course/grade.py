@@ -25,11 +25,11 @@ import signal
 import sys
 import tempfile
 import time
-import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from .masters import Question, natural_key
+from .master import archive_questions, read_cells, samples_needed, setup_of  # noqa: F401
+from .masters import natural_key
 from .masters import tidy_number as _number
 
 #: Default limits of a submission's process.
@@ -47,20 +47,6 @@ def parse_size(text):
         raise ValueError(f"size must look like 2G, 512M or 1048576; got {text!r}")
     factor = 1024 ** " KMGT".index(match.group(2).upper() or " ")
     return int(float(match.group(1)) * factor)
-
-
-def archive_questions(autograder):
-    """The questions and points of an autograder zip, from its test files (natural order)."""
-    from otter.nbmeta_config import NBMetadataConfig
-    from otter.test_files import create_test_file
-
-    with tempfile.TemporaryDirectory(prefix="grade-questions-") as tmp:
-        with zipfile.ZipFile(autograder) as zf:
-            members = [m for m in zf.namelist() if re.fullmatch(r"tests/\w+\.py", m)]
-            zf.extractall(tmp, members)
-        tests = [create_test_file(str(Path(tmp, m)), NBMetadataConfig()) for m in members]
-    return [Question(t.name, _number(t.possible))
-            for t in sorted(tests, key=lambda t: natural_key(t.name))]
 
 
 def make_row(submission, questions, result, manual=()):
@@ -157,36 +143,6 @@ def grade_one(ctx, submission, autograder, name, folder, options):
     except (OSError, ValueError):
         return {"status": f"error: grading failed (grading process exit code {proc.exitcode})",
                 "scores": {}}
-
-
-def samples_needed(setup_cells):
-    """``mnist_sample(n, random_state)`` calls with literal arguments in a master's set-up cells.
-
-    >>> samples_needed([{"cell_type": "code",
-    ...                  "source": "X, y = mnist_sample(n=5000, random_state=0)"}])
-    [(5000, 0)]
-    """
-    import ast
-
-    found = []
-    for cell in setup_cells:
-        if cell["cell_type"] != "code":
-            continue
-        source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
-        try:
-            tree = ast.parse(source)
-        except SyntaxError:
-            continue
-        for node in ast.walk(tree):
-            if (isinstance(node, ast.Call) and getattr(node.func, "id", None) == "mnist_sample"):
-                kwargs = {k.arg: k.value for k in node.keywords}
-                args = dict(zip(["n"], node.args)) | kwargs
-                try:
-                    found.append((ast.literal_eval(args.get("n", ast.Constant(5000))),
-                                  ast.literal_eval(args.get("random_state", ast.Constant(0)))))
-                except ValueError:
-                    pass
-    return sorted(set(found))
 
 
 def _start_zygote(base, options, limits):
@@ -354,13 +310,14 @@ def run_submissions(name, submissions, autograder, *, master_cells=(), timeout=6
     ``scores``, the scores it earned before it stopped). Nothing is written.
     """
     from . import _landlock
-    from .worker import Cgroup, setup_of
+    from .worker import Cgroup
 
     if not submissions:
         return {}
     limits = {**DEFAULT_LIMITS, **(limits or {})}
     limits.setdefault("cpu", int(timeout) + 10)
-    options = {"setup": setup_of(master_cells), "limits": limits, "timeout": timeout}
+    master = read_cells(master_cells)  # read once: set-up, manual questions, samples
+    options = {"setup": setup_of(master), "limits": limits, "timeout": timeout}
     # the zygote and the forkserver import their libraries while this process reads the archive
     base = Path(tempfile.mkdtemp(prefix="course-grade-")).resolve()
     zygote = _start_zygote(base, options, limits)
@@ -382,7 +339,7 @@ def run_submissions(name, submissions, autograder, *, master_cells=(), timeout=6
         probe.kill_all()
 
     options["data"] = {}
-    for n, seed in samples_needed(master_cells):  # read once for the whole batch
+    for n, seed in samples_needed(master):  # read once for the whole batch
         from lecture_code import mnist_sample
 
         options["data"][f"{n}-{seed}"] = mnist_sample(n, random_state=seed)

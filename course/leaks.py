@@ -1,13 +1,15 @@
 """What a student must never see, and a scanner that finds it in files and archives.
 
-:func:`collect_secrets` reads every master and returns the code of its solution
-blocks and of its hidden tests, line by line, whitespace-normalised (all
-whitespace removed). Lines that are public anyway (they occur in a prompt, the
-given code or a public test of any master) and trivial lines (``...``,
-``import numpy as np``, ``return h``) are left out, so the scan has no false
-positives. Lines of the student package's own source (``lecture_code``, which
-students install anyway) are public too. :func:`scan_bytes` looks for every remaining line in a file's text,
-in every string of a JSON document (notebook cells *and* metadata), and inside
+:func:`collect_secrets` reads every master (through :mod:`course.master`, so
+any spelling of the markers that otter accepts) and returns the code of its
+solution blocks and of its hidden tests, line by line, whitespace-normalised
+(all whitespace removed). Lines that are public anyway (they occur in a
+prompt, the given code or a public test of any master) and trivial lines
+(``...``, ``import numpy as np``, ``return h``) are left out, so the scan has
+no false positives. Lines of the student package's own source
+(``lecture_code``, which students install anyway) are public too.
+:func:`scan_bytes` looks for every remaining line in a file's text, in every
+string of a JSON document (notebook cells *and* metadata), and inside
 zip, tar and gzip archives, recursively.
 """
 
@@ -20,8 +22,6 @@ import zipfile
 from collections import namedtuple
 from pathlib import Path
 
-import yaml
-
 #: One line a student must not see: where it comes from, and the line itself.
 Secret = namedtuple("Secret", ["homework", "question", "kind", "line"])
 
@@ -33,7 +33,6 @@ MIN_CHARS = 16
 
 _IMPORT = re.compile(r"^(from\s+[\w.]+\s+)?import\s+[\w., ]+$")
 _ERRSTATE = re.compile(r"^with\s+np\.errstate\([^)]*\):$")
-_SOLUTION_SUFFIX = re.compile(r"#\s*SOLUTION\s*$")
 
 
 def normalise(text):
@@ -43,11 +42,6 @@ def normalise(text):
     'x=np.log(p)'
     """
     return re.sub(r"\s+", "", text)
-
-
-def _source(cell):
-    source = cell["source"]
-    return "".join(source) if isinstance(source, list) else source
 
 
 def _is_trivial(line):
@@ -65,66 +59,33 @@ def _is_trivial(line):
 
 
 def read_master(cells):
-    """Split a master's cells into (secret lines, public text).
+    """Split a master's cells into (secret lines, public text), read by :mod:`course.master`.
 
     Returns a list of ``(question, kind, line)`` and the public text (prompts,
-    given code, the visible part of answer cells, public tests).
+    given code, the visible part of answer cells, public tests). Any spelling
+    of the markers that otter accepts is read the same way.
 
     >>> cells = [
     ...     {"cell_type": "raw", "source": "# BEGIN QUESTION\\nname: q1\\npoints: 1"},
-    ...     {"cell_type": "raw", "source": "# BEGIN SOLUTION"},
+    ...     {"cell_type": "raw", "source": "#  begin  solution"},
     ...     {"cell_type": "code", "source": "def f(x):\\n    # BEGIN SOLUTION\\n"
     ...                                     "    return x + 1\\n    # END SOLUTION"},
     ...     {"cell_type": "raw", "source": "# END SOLUTION"},
     ...     {"cell_type": "raw", "source": "# BEGIN TESTS"},
     ...     {"cell_type": "code", "source": "assert f(1) == 2"},
     ...     {"cell_type": "code", "source": "# HIDDEN\\nassert f(2) == 3"},
-    ...     {"cell_type": "raw", "source": "# END TESTS"}]
+    ...     {"cell_type": "raw", "source": "# END TESTS"},
+    ...     {"cell_type": "raw", "source": "# END QUESTION"}]
     >>> secrets, public = read_master(cells)
     >>> secrets
     [('q1', 'solution', '    return x + 1'), ('q1', 'hidden test', 'assert f(2) == 3')]
     >>> "def f(x):" in public and "assert f(1) == 2" in public
     True
     """
-    secrets, public = [], []
-    question, region = None, None
-    for cell in cells:
-        source = _source(cell)
-        first = source.strip().split("\n", 1)[0].strip().upper()
-        if cell["cell_type"] == "raw":
-            if first.startswith("# BEGIN QUESTION"):
-                config = yaml.safe_load(source.split("\n", 1)[1]) if "\n" in source else {}
-                question = str((config or {}).get("name", question))
-            elif first.startswith("# BEGIN SOLUTION"):
-                region = "solution"
-            elif first.startswith("# BEGIN TESTS"):
-                region = "tests"
-            elif first.startswith(("# END SOLUTION", "# END TESTS", "# END QUESTION")):
-                region = None
-            continue
-        if region == "solution" and cell["cell_type"] == "markdown":
-            secrets.extend((question, "written solution", l) for l in source.splitlines())
-        elif region == "solution" and cell["cell_type"] == "code":
-            in_block = False
-            for line in source.splitlines():
-                marker = line.strip().upper()
-                if marker in ("# BEGIN SOLUTION", "# END SOLUTION"):
-                    in_block = marker == "# BEGIN SOLUTION"
-                elif in_block:
-                    secrets.append((question, "solution", line))
-                elif _SOLUTION_SUFFIX.search(line):
-                    code = _SOLUTION_SUFFIX.sub("", line).rstrip()
-                    # otter shows `x = ...` for `x = answer  # SOLUTION`: the answer is secret
-                    answer = code.split(" = ", 1)[1] if " = " in code else code
-                    secrets.append((question, "solution", answer))
-                    public.append(code.split(" = ", 1)[0] if " = " in code else "")
-                else:
-                    public.append(line)
-        elif region == "tests" and cell["cell_type"] == "code" and first == "# HIDDEN":
-            secrets.extend((question, "hidden test", l) for l in source.splitlines()[1:])
-        else:
-            public.append(source)
-    return secrets, "\n".join(public)
+    from .master import read_cells
+
+    master = read_cells(cells)
+    return master.secrets(), master.public_text()
 
 
 def collect_secrets(masters, public_files=()):
@@ -134,13 +95,14 @@ def collect_secrets(masters, public_files=()):
     the public text of any master or in one of ``public_files`` (the student
     package's source), and trivial lines, are left out.
     """
+    from .master import read_master as read
+
     found = []
     public = [Path(f).read_text(encoding="utf-8") for f in public_files]
     for name, path in masters.items():
-        cells = json.loads(Path(path).read_text(encoding="utf-8"))["cells"]
-        lines, text = read_master(cells)
-        found.extend(Secret(name, q, kind, line.strip()) for q, kind, line in lines)
-        public.append(text)
+        master = read(path)
+        found.extend(Secret(name, q, kind, line.strip()) for q, kind, line in master.secrets())
+        public.append(master.public_text())
     public = normalise("\n".join(public))
     secrets = {}
     for secret in found:

@@ -61,50 +61,36 @@ def _squash(text):
     return " ".join(text.split())
 
 
-def manual_questions(cells):
-    """The manual questions of a master's ``cells``, in order, with prompt and sample answer.
+def manual_questions(master):
+    """The manual questions of a master, in order, with prompt and sample answer.
+
+    ``master`` is a :class:`course.master.Master` or a master's cells; it is
+    read by :mod:`course.master` (the prompt is the question's first Markdown
+    cell, the sample answer the Markdown of its solution block).
 
     >>> cells = [{"cell_type": "raw", "source": "# BEGIN QUESTION\\nname: q1\\npoints: 2"},
+    ...          {"cell_type": "raw", "source": "# END QUESTION"},
     ...          {"cell_type": "raw",
     ...           "source": "# BEGIN QUESTION\\nname: q1b\\nmanual: true\\npoints: 1"},
     ...          {"cell_type": "markdown", "source": "## Why?"},
-    ...          {"cell_type": "raw", "source": "# BEGIN SOLUTION"},
+    ...          {"cell_type": "raw", "source": "#  Begin Solution"},
     ...          {"cell_type": "markdown", "source": "Because."},
     ...          {"cell_type": "raw", "source": "# END SOLUTION"},
     ...          {"cell_type": "raw", "source": "# END QUESTION"}]
     >>> manual_questions(cells)
     [ManualQuestion(name='q1b', points=1, prompt='## Why?', sample='Because.')]
     """
-    from .masters import read_questions
+    from .master import Master, read_cells
 
-    found, current, region = [], None, None
-    for cell in cells:
-        source = _source(cell)
-        head = source.strip().split("\n", 1)[0].strip().upper()
-        if cell["cell_type"] == "raw":
-            if head.startswith("# BEGIN QUESTION"):
-                (question,) = read_questions([cell])
-                current = None
-                if question.manual:
-                    if not _NAME.fullmatch(question.name):
-                        raise ValueError(f"manual question name must be an identifier, "
-                                         f"got {question.name!r}")
-                    current = {"name": question.name, "points": question.points,
-                               "prompt": [], "sample": []}
-                    found.append(current)
-            elif head.startswith("# BEGIN SOLUTION"):
-                region = "sample"
-            elif head.startswith("# END SOLUTION"):
-                region = None
-            elif head.startswith("# END QUESTION"):
-                current = region = None
-        elif current is not None and cell["cell_type"] == "markdown":
-            current["sample" if region == "sample" else "prompt"].append(source)
-    for q in found:
-        if not q["prompt"]:
-            raise ValueError(f"manual question {q['name']!r} needs a Markdown prompt cell")
-    return [ManualQuestion(q["name"], q["points"], q["prompt"][0], "\n\n".join(q["sample"]))
-            for q in found]
+    master = master if isinstance(master, Master) else read_cells(master)
+    found = []
+    for q in master.manual_questions:
+        if not _NAME.fullmatch(q.name):
+            raise ValueError(f"manual question name must be an identifier, got {q.name!r}")
+        if not q.prompt:
+            raise ValueError(f"manual question {q.name!r} needs a Markdown prompt cell")
+        found.append(ManualQuestion(q.name, q.points, q.prompt, q.sample))
+    return found
 
 
 def answers_in(cells, questions):

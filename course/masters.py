@@ -1,17 +1,12 @@
 """Read the homework masters: which homework exist, their questions and points."""
 
-import json
 import re
 from collections import namedtuple
 from pathlib import Path
 
-import yaml
-
 #: One question of a master notebook: ``manual`` ones are graded by hand (otter's
 #: ``manual: true``), the others by their tests.
 Question = namedtuple("Question", ["name", "points", "manual"], defaults=[False])
-
-_BEGIN_QUESTION = re.compile(r"#\s+BEGIN\s+QUESTION\b", re.IGNORECASE)
 
 
 def repo_root():
@@ -42,42 +37,30 @@ def find_masters(root):
 
 
 def read_questions(cells):
-    """The questions of a master, in notebook order, from its ``# BEGIN QUESTION`` cells.
+    """The questions (name, points, manual) of a master's ``cells``, in notebook order.
 
-    ``cells`` is the notebook's list of cells (dicts with ``cell_type`` and ``source``).
+    Read by :func:`course.master.read_cells` (otter's own readers of the markers).
     ``points`` may be a list (otter's points per test case): the question's
     points are its sum.
 
     >>> cells = [{"cell_type": "raw", "source": "# BEGIN QUESTION\\nname: q1\\npoints: 2"},
-    ...          {"cell_type": "code", "source": "x = 1"},
-    ...          {"cell_type": "raw", "source": "# BEGIN QUESTION\\nname: q2\\npoints: [0, 1.5]"},
+    ...          {"cell_type": "raw", "source": "# END QUESTION"},
     ...          {"cell_type": "raw",
-    ...           "source": "# BEGIN QUESTION\\nname: q2b\\nmanual: true\\npoints: 1"}]
+    ...           "source": "# BEGIN QUESTION\\nname: q1b\\nmanual: true\\npoints: 1"},
+    ...          {"cell_type": "raw", "source": "# END QUESTION"}]
     >>> read_questions(cells)  # doctest: +NORMALIZE_WHITESPACE
-    [Question(name='q1', points=2, manual=False), Question(name='q2', points=1.5, manual=False),
-     Question(name='q2b', points=1, manual=True)]
+    [Question(name='q1', points=2, manual=False), Question(name='q1b', points=1, manual=True)]
     """
-    questions = []
-    for cell in cells:
-        source = cell["source"]
-        source = "".join(source) if isinstance(source, list) else source
-        if cell["cell_type"] == "raw" and _BEGIN_QUESTION.match(source):
-            config = yaml.safe_load(source.split("\n", 1)[1]) or {}
-            if "name" not in config or "points" not in config:
-                raise ValueError(f"question cell needs a name and points: {source!r}")
-            points = config["points"]
-            points = sum(points) if isinstance(points, list) else points
-            if isinstance(points, bool) or not isinstance(points, (int, float)) or points < 0:
-                raise ValueError(f"question {config['name']!r}: points must be a number >= 0, "
-                                 f"got {config['points']!r}")
-            questions.append(Question(str(config["name"]), points, config.get("manual") is True))
-    return questions
+    from .master import read_cells
+
+    return [q.summary for q in read_cells(cells).questions]
 
 
 def load_questions(master):
     """The questions of the master notebook at path ``master``."""
-    with open(master, encoding="utf-8") as f:
-        return read_questions(json.load(f)["cells"])
+    from .master import read_master
+
+    return [q.summary for q in read_master(master).questions]
 
 
 def tidy_number(x):

@@ -34,6 +34,8 @@ import zipfile
 from pathlib import Path
 
 from . import _channel
+from .master import allowed_lecture_code, setup_of, uses_lecture_code  # noqa: F401
+from .master import normalise_lines as _normalise
 
 #: Submission modules that tests may use as the grader's own copy (by name only).
 TRUSTED_MODULES = re.compile(r"(numpy|scipy|sklearn|math|statistics|itertools|functools"
@@ -324,93 +326,6 @@ class Cgroup:
 
 
 # --- reading the notebook on the trusted side (no submission code runs) -------
-
-def _python(source):
-    """A cell's source as Python (IPython magics turned into calls), or None if it is not."""
-    from IPython.core.inputtransformer2 import TransformerManager
-
-    try:
-        return ast.parse(TransformerManager().transform_cell(source))
-    except (SyntaxError, ValueError, TypeError):
-        return None
-
-
-def _normalise(source):
-    return "\n".join(line.strip() for line in source.splitlines() if line.strip())
-
-
-def setup_of(cells):
-    """What a master gives every student: its set-up cells' imports and sources.
-
-    Returns ``{"imports": [...], "given": [...]}``: the import statements of the
-    code cells outside questions (the grader runs them itself: the tests use its
-    own ``np``, never the submission's; names they import from ``lecture_code``
-    are the only ones an answer may use from it), and those cells' sources
-    (whitespace-normalised; a submission's cell equal to one is not an answer).
-    """
-    imports, given, in_question = [], [], False
-    for cell in cells:
-        source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
-        if cell["cell_type"] == "raw":
-            head = source.strip().upper()
-            in_question = (head.startswith("# BEGIN QUESTION")
-                           or in_question and not head.startswith("# END QUESTION"))
-        elif cell["cell_type"] == "code" and not in_question:
-            given.append(_normalise(source))
-            tree = _python(source)
-            for node in ast.walk(tree) if tree else []:
-                if isinstance(node, (ast.Import, ast.ImportFrom)):
-                    imports.append(ast.unparse(node))
-    return {"imports": list(dict.fromkeys(imports)), "given": given}
-
-
-def allowed_lecture_code(imports):
-    """``(module, name)`` pairs that ``from lecture_code... import name`` lines give."""
-    pairs = []
-    for line in imports:
-        node = ast.parse(line).body[0]
-        if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "lecture_code":
-            pairs.extend((node.module, alias.name) for alias in node.names)
-    return pairs
-
-
-def uses_lecture_code(source, allowed):
-    """Whether a cell uses ``lecture_code`` beyond the allowed imports (decided from its AST).
-
-    >>> uses_lecture_code("from lecture_code import entropy", [])
-    True
-    >>> uses_lecture_code("from lecture_code import mnist_sample",
-    ...                   [("lecture_code", "mnist_sample")])
-    False
-    >>> uses_lecture_code("m = __import__('lecture_' 'code')", [])
-    True
-    >>> uses_lecture_code("import numpy as np", [])
-    False
-    """
-    tree = _python(source)
-    if tree is None:
-        return "lecture_code" in source
-    docstrings = {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Expr)}
-    strings = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "lecture_code":
-            if any((node.module, a.name) not in allowed for a in node.names):
-                return True
-        elif isinstance(node, ast.Import):
-            if any(a.name.split(".")[0] == "lecture_code" for a in node.names):
-                return True
-        elif isinstance(node, ast.Name) and node.id == "lecture_code":
-            return True
-        elif isinstance(node, ast.Attribute) and node.attr == "lecture_code":
-            return True
-        elif (isinstance(node, ast.Constant) and isinstance(node.value, (str, bytes))
-              and id(node) not in docstrings):
-            value = node.value
-            strings.append(value if isinstance(value, str) else value.decode("latin-1"))
-    # strings put together ("lecture" + "_code"), any case and separators
-    joined = re.sub(r"[^a-z]", "", "".join(strings).lower())
-    return "lecturecode" in joined
-
 
 def _names_in(test_file):
     """Every name the code of a test file's cases mentions."""

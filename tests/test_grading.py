@@ -25,11 +25,10 @@ from course.batch import result_names
 from course.grade import archive_questions, make_row
 from course.worker import setup_of, uses_lecture_code
 
-from _course import HOMEWORK, ROOT, cli, copy_to  # noqa: E402  (tests/ is on sys.path)
+from _course import HOMEWORK, ROOT, cli, copy_to, points  # noqa: E402  (tests/ is on sys.path)
 #: Auto-graded points, and points graded by hand (questions with ``manual: true``).
-POINTS = {"hw1": 11, "hw2": 16, "hw3": 10, "hw4": 12, "hw5": 11}
-MANUAL = {"hw1": {"q3b": 1}, "hw2": {}, "hw3": {}, "hw4": {"q2b": 2, "q4b": 1},
-          "hw5": {"q5": 2}}
+POINTS = {hw: points(hw)[0] for hw in HOMEWORK}
+MANUAL = {hw: points(hw)[1] for hw in HOMEWORK}
 
 
 def read_csv(path):
@@ -110,7 +109,7 @@ def test_make_row_rounds_and_fills_missing_questions():
 def test_questions_and_points_come_from_the_archive(built):
     assert archive_questions(built / "dist" / "hw4-autograder.zip") == [
         Question("q1", 2), Question("q2", 4), Question("q3", 2), Question("q4", 2),
-        Question("q5", 2)]
+        Question("q5", 2), Question("q6", 2)]
 
 
 def test_setup_of_master_lists_imports_and_given_cells():
@@ -277,7 +276,7 @@ def test_entropy_in_bits_loses_exactly_the_weather_entropy(graded):
     row = graded["hw1"]["bits"]
     assert row["status"] == "ok"
     assert [row[q] for q in ["q1", "q2", "q3", "q3b", "q4"]] == ["2", "3", "1.5", "", "3"]
-    assert row["auto total"] == "9.5" and row["auto max"] == "11" and row["manual max"] == "1"
+    assert row["auto total"] == "9.5" and row["auto max"] == "11" and row["manual max"] == "2"
 
 
 def test_checkpoints_are_not_graded_and_names_do_not_collide(graded, built):
@@ -405,7 +404,12 @@ def test_written_answers_are_collected_from_the_batch(graded, built):
     for question, sample in zip(["q2b", "q4b"], samples, strict=True):
         shown = _sections((built / "grades" / "hw4-manual" / f"{question}.html").read_text())
         assert shown == {"solution": sample, "untouched": "(no answer)"}
-    assert not (built / "grades" / "hw2-manual").exists()  # hw2 has no manual questions
+    for hw, question in [("hw2", "q1b"), ("hw3", "q5b")]:  # the derivations
+        sample = next(c.source for c in nbformat.read(built / "dist" / f"{hw}-solutions.ipynb",
+                                                      as_version=4).cells
+                      if c.source.startswith("**Sample answer"))
+        shown = _sections((built / "grades" / f"{hw}-manual" / f"{question}.html").read_text())
+        assert shown["solution"] == sample and shown["untouched"] == "(no answer)"
 
 
 def test_hostile_answers_stay_text(graded, built):
@@ -451,16 +455,16 @@ def test_merge_adds_the_manual_scores(graded, built, tmp_path):
         rows = {Path(r["file"]).parent.name: r for r in reader}
     assert reader.fieldnames == ["file", "q1", "q2", "q3", "q3b", "q4", "auto total", "auto max",
                                  "manual max", "manual total", "total", "max", "status"]
-    # by hand: the solution 11 auto + 1 = 12 of 12; bits 9.5 + 0.5 = 10; hostile 11 + 0.25
+    # by hand: the solution 11 auto + 1 = 12 of 13; bits 9.5 + 0.5 = 10; hostile 11 + 0.25
     expected = {"solution": ("1", "12"), "bits": ("0.5", "10"), "hostile": ("0.25", "11.25"),
                 "untouched": ("0", "0"), "corrupt": ("0", "0")}
     assert {k: (rows[k]["q3b"], rows[k]["total"]) for k in expected} == expected
-    assert {r["max"] for r in rows.values()} == {"12"}
+    assert {r["max"] for r in rows.values()} == {"13"}
     assert rows["bits"]["q3"] == "1.5" and rows["bits"]["status"] == "ok"
 
 
 @pytest.mark.parametrize("value, shown", [
-    ("abc", "got 'abc'"), ("1.5", "got '1.5'"), ("-0.5", "got '-0.5'"), ("nan", "got 'nan'"),
+    ("abc", "got 'abc'"), ("2.5", "got '2.5'"), ("-0.5", "got '-0.5'"), ("nan", "got 'nan'"),
     ("inf", "got 'inf'"), ("=1+1", "got '=1+1'"),
 ])
 def test_merge_rejects_a_score_naming_it(graded, built, tmp_path, value, shown):
@@ -472,5 +476,5 @@ def test_merge_rejects_a_score_naming_it(graded, built, tmp_path, value, shown):
         bits = next(r["file"] for r in csv.DictReader(f) if Path(r["file"]).parent.name == "bits")
     assert proc.returncode != 0 and not (tmp_path / "f.csv").exists()
     assert (f"merge failed (1 problem, nothing written):\n  scores {scores}: submission "
-            f"{bits!r}, question q3b: the score must be a number from 0 to 1, {shown}"
+            f"{bits!r}, question q3b: the score must be a number from 0 to 2, {shown}"
             ) in proc.stderr

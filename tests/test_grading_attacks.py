@@ -323,7 +323,7 @@ def test_honest_solutions_keep_full_marks(batch):
     for name in ["honest", "solution"]:
         row = batch["rows"][name]
         assert (row["status"], row["auto total"], row["auto max"]) == ("ok", "11", "11"), row
-        assert row["q3b"] == "" and row["manual max"] == "1"  # graded by hand, not here
+        assert row["q3b"] == "" and row["manual max"] == "2"  # graded by hand, not here
 
 
 def test_wrong_answers_score_what_they_earn(batch):

@@ -8,12 +8,12 @@ test_grading_attacks.py.
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import nbformat
 import pytest
 
-from course import Question, read_questions
+from course import read_questions
+from course.master import read_master
 from course.assign import CHECK_CELL_TAGS, COLAB_CELL_TAG, is_check_cell, is_colab_cell
 from lecture_code.colab import public_test_files
 
@@ -21,7 +21,7 @@ from _course import HOMEWORK, ROOT, cli, copy_to  # noqa: E402  (tests/ is on sy
 
 
 def expected_questions(hw):
-    return read_questions(json.loads((ROOT / "homework" / hw / f"{hw}.ipynb").read_text())["cells"])
+    return [q.summary for q in read_master(ROOT / "homework" / hw / f"{hw}.ipynb").questions]
 
 
 def auto_questions(hw):
@@ -32,20 +32,22 @@ def auto_questions(hw):
 # --- pure helpers ------------------------------------------------------------
 
 def test_read_questions_of_masters():
-    # points written in the masters' question cells: 2+3+3+(1)+3, 3+3+3+1+3+3, 2+3+3+2,
-    # 2+4+(2)+2+2+(1)+2, 3+2+3+3+(2), in parentheses the questions graded by hand
+    # points written in the masters' question cells: 2+3+3+(2)+3, 3+(2)+3+3+1+3+3,
+    # 2+3+3+2+3+(2), 2+4+(2)+2+2+(1)+2+2, 3+2+3+3+(2), in parentheses the questions
+    # graded by hand
     totals = {hw: sum(q.points for q in expected_questions(hw)) for hw in HOMEWORK}
-    assert totals == {"hw1": 12, "hw2": 16, "hw3": 10, "hw4": 15, "hw5": 13}
+    assert totals == {"hw1": 13, "hw2": 18, "hw3": 15, "hw4": 17, "hw5": 13}
     manual = {hw: [(q.name, q.points) for q in expected_questions(hw) if q.manual]
               for hw in HOMEWORK}
-    assert manual == {"hw1": [("q3b", 1)], "hw2": [], "hw3": [], "hw4": [("q2b", 2), ("q4b", 1)],
-                      "hw5": [("q5", 2)]}
+    assert manual == {"hw1": [("q3b", 2)], "hw2": [("q1b", 2)], "hw3": [("q5b", 2)],
+                      "hw4": [("q2b", 2), ("q4b", 1)], "hw5": [("q5", 2)]}
     assert all(len(expected_questions(hw)) >= 4 for hw in HOMEWORK)
 
 
-def test_read_questions_needs_name_and_points():
-    with pytest.raises(ValueError, match="needs a name and points"):
-        read_questions([{"cell_type": "raw", "source": "# BEGIN QUESTION\nname: q1"}])
+def test_read_questions_needs_a_name():
+    with pytest.raises(ValueError, match="name not specified"):
+        read_questions([{"cell_type": "raw", "source": "# BEGIN QUESTION\npoints: 1"},
+                        {"cell_type": "raw", "source": "# END QUESTION"}])
 
 
 def test_check_cells_recognised():
@@ -58,27 +60,12 @@ def test_check_cells_recognised():
 
 def _secret_lines(hw):
     """What a student must never see: (hidden-test asserts, solution lines) of a master."""
-    cells = json.loads((ROOT / "homework" / hw / f"{hw}.ipynb").read_text())["cells"]
-    hidden, secret, public, in_block = set(), set(), [], False
-    for cell in cells:
-        source = "".join(cell["source"])
-        if cell["cell_type"] != "code":
-            public.append(source)
-            continue
-        if source.startswith("# HIDDEN"):
-            hidden.update(l.strip() for l in source.splitlines() if l.strip().startswith("assert"))
-            continue
-        for line in source.splitlines():
-            stripped = line.strip()
-            if stripped in ("# BEGIN SOLUTION", "# END SOLUTION"):
-                in_block = stripped == "# BEGIN SOLUTION"
-            elif stripped.endswith("# SOLUTION"):  # `x = answer  # SOLUTION` or `answer  # SOLUTION`
-                secret.add(stripped.removesuffix("# SOLUTION").split(" = ", 1)[-1].strip())
-            elif in_block and stripped and not stripped.startswith("#"):
-                secret.add(stripped)
-            else:
-                public.append(line)
-    public_text = "\n".join(public)  # prompts, given code and public tests
+    master = read_master(ROOT / "homework" / hw / f"{hw}.ipynb")
+    hidden = {line.strip() for q in master.questions for t in q.hidden_tests
+              for line in t.code.splitlines() if line.strip().startswith("assert")}
+    public_text = master.public_text()  # prompts, given code and public tests
+    secret = {line.strip() for q in master.questions for kind, line in q.solution
+              if kind == "solution" and not line.strip().startswith("#")}
     return hidden, {s for s in secret if len(s) > 12 and s not in public_text}
 
 
@@ -150,33 +137,35 @@ def test_colab_cell_and_autograder_install_the_configured_repository(hw):
     first = next(c.source for c in nb.cells if c.cell_type == "code")
     assert f'REPOSITORY = "{url}"' in first and '"lecture-code @ git+{REPOSITORY}"' in first
     assert "otter-grader==7.0.0" in first and f'prepare_colab("{hw}.ipynb")' in first
-    config = json.loads((ROOT / "homework" / hw / f"{hw}.ipynb").read_text())["cells"][0]
-    assert f"lecture-code @ git+{url}" in "".join(config["source"])  # Gradescope's requirements
+    config = read_master(ROOT / "homework" / hw / f"{hw}.ipynb").config
+    assert f"lecture-code @ git+{url}" in config["requirements"]  # Gradescope's requirements
 
 
 @pytest.mark.parametrize("hw", HOMEWORK)
-def test_colab_test_files_match_public_tests(hw, tmp_path):
-    from otter.nbmeta_config import NBMetadataConfig
-    from otter.test_files import create_test_file
+def test_colab_test_files_match_public_tests(hw):
+    from course import _otter
 
     nb = json.loads((ROOT / "book" / "homework" / f"{hw}.ipynb").read_text())
     files = public_test_files(nb)
     assert sorted(files) == sorted(f"{q.name}.py" for q in auto_questions(hw))
+    public = {q.name: q.public_tests for q in read_master(ROOT / "homework" / hw / f"{hw}.ipynb")
+              .questions}
     for name, source in files.items():
-        (tmp_path / name).write_text(source)
-        test = create_test_file(str(tmp_path / name), NBMetadataConfig())
+        test = _otter.read_test_source(name[:-3], source)
         assert test.name == name[:-3] and not any(tc.hidden for tc in test.test_cases)
+        assert [tc.body for tc in test.test_cases] == [t.body for t in public[test.name]]
 
 
 # --- the commands -------------------------------------------------------------
 
 def test_list_command():
     assert cli("list").splitlines() == [
-        "hw1  12 points (1 manual)  q1 (2), q2 (3), q3 (3), q3b (1, manual), q4 (3)",
-        "hw2  16 points  q1 (3), q2 (3), q3 (3), q3b (1), q4 (3), q4b (3)",
-        "hw3  10 points  q1 (2), q2 (3), q3 (3), q4 (2)",
-        "hw4  15 points (3 manual)  q1 (2), q2 (4), q2b (2, manual), q3 (2), q4 (2), "
-        "q4b (1, manual), q5 (2)",
+        "hw1  13 points (2 manual)  q1 (2), q2 (3), q3 (3), q3b (2, manual), q4 (3)",
+        "hw2  18 points (2 manual)  q1 (3), q1b (2, manual), q2 (3), q3 (3), q3b (1), q4 (3), "
+        "q4b (3)",
+        "hw3  15 points (2 manual)  q1 (2), q2 (3), q3 (3), q4 (2), q5 (3), q5b (2, manual)",
+        "hw4  17 points (3 manual)  q1 (2), q2 (4), q2b (2, manual), q3 (2), q4 (2), "
+        "q4b (1, manual), q5 (2), q6 (2)",
         "hw5  13 points (2 manual)  q1 (3), q2 (2), q3 (3), q4 (3), q5 (2, manual)",
     ]
 
@@ -205,6 +194,7 @@ def test_failed_assign_changes_nothing(tmp_path):
                            "--no-execute", "--no-run-tests"],
                           cwd=ROOT, capture_output=True, text=True)
     assert proc.returncode != 0
-    assert "Found a begin question cell inside another question" in proc.stderr
+    assert "hw2: cell " in proc.stderr
+    assert "a begin question cell inside another block" in proc.stderr
     assert f"assign failed: nothing in {book} or {dist} was changed" in proc.stderr
     assert {p: p.read_bytes() for p in [*book.iterdir(), *dist.iterdir()]} == before

@@ -38,8 +38,8 @@ def test_manual_questions_of_the_masters():
         found[hw] = [(q.name, q.points) for q in manual_questions(cells)]
         assert all(q.prompt.startswith("## Question") and q.sample.startswith("**Sample answer")
                    for q in manual_questions(cells))
-    assert found == {"hw1": [("q3b", 1)], "hw2": [], "hw3": [], "hw4": [("q2b", 2), ("q4b", 1)],
-                     "hw5": [("q5", 2)]}
+    assert found == {"hw1": [("q3b", 2)], "hw2": [("q1b", 2)], "hw3": [("q5b", 2)],
+                     "hw4": [("q2b", 2), ("q4b", 1)], "hw5": [("q5", 2)]}
 
 
 def test_manual_question_needs_a_prompt_and_a_plain_name():
