@@ -78,6 +78,9 @@ def build_parser():
                    help="memory limit of each submission's process, e.g. 2G or 512M (2G)")
     p.add_argument("--autograder", type=Path,
                    help="autograder zip (default: dist/HW-autograder.zip from assign)")
+    p.add_argument("--unsafe-no-sandbox", action="store_true",
+                   help="where bubblewrap or user namespaces are missing, grade anyway, "
+                        "WITHOUT the sandbox (every row's status says so; docs/security.md)")
     p = sub.add_parser("merge", help="add the scores of questions graded by hand to a grades CSV")
     p.add_argument("homework", help="e.g. hw1 (its master gives the manual questions' points)")
     p.add_argument("grades", type=Path, help="the CSV written by grade")
@@ -151,6 +154,7 @@ def main(argv=None):
 
     else:
         from .grade import grade_batch, manual_dir
+        from .sandbox import SandboxUnavailable
 
         if args.homework not in masters:
             sys.exit(f"unknown homework {args.homework!r}; choose from {', '.join(masters)}")
@@ -158,9 +162,13 @@ def main(argv=None):
         if not autograder.is_file():
             sys.exit(f"{autograder} not found: run `python -m course assign` first")
         cells = json.loads(masters[args.homework].read_text(encoding="utf-8"))["cells"]
-        rows = grade_batch(args.homework, expand(args.submissions), autograder, args.out,
-                           master_cells=cells, timeout=args.timeout, jobs=args.jobs,
-                           limits={"memory": args.memory})
+        try:
+            rows = grade_batch(args.homework, expand(args.submissions), autograder, args.out,
+                               master_cells=cells, timeout=args.timeout, jobs=args.jobs,
+                               limits={"memory": args.memory},
+                               unsafe_no_sandbox=args.unsafe_no_sandbox)
+        except SandboxUnavailable as err:
+            sys.exit(f"grade refused: {err}")
         ok = sum(row["status"] == "ok" for row in rows)
         print(f"graded {len(rows)} submissions ({ok} ok, {len(rows) - ok} with a status) "
               f"-> {args.out}")

@@ -29,8 +29,11 @@ import types
 
 import numpy as np
 
-#: Largest message either side accepts (an MNIST sample is about 5 MB).
+#: Largest request the submission's process accepts (the first carries MNIST samples).
 MAX_MESSAGE = 128 * 2**20
+#: Largest reply the grader accepts from a submission, checked before a byte of it is read
+#: (hw4's ``X_test``, 1000 x 784 float64, is about 8.4 MB in base64).
+MAX_REPLY = 24 * 2**20
 #: Deepest nesting of lists, dicts and tuples in a value.
 MAX_DEPTH = 32
 #: dtype kinds that cross the channel as data: bool, signed, unsigned, float, complex.
@@ -41,11 +44,11 @@ class ProtocolError(Exception):
     """A message that is not plain data of bounded size, or a broken channel."""
 
 
-def send(sock, message):
-    """Send one message (a JSON-able dict) on a connected socket."""
+def send(sock, message, limit=MAX_MESSAGE):
+    """Send one message (a JSON-able dict) of at most ``limit`` bytes on a connected socket."""
     data = json.dumps(message, separators=(",", ":")).encode("utf-8")
-    if len(data) > MAX_MESSAGE:
-        raise ProtocolError(f"message of {len(data)} bytes is over the {MAX_MESSAGE} limit")
+    if len(data) > limit:
+        raise ProtocolError(f"message of {len(data)} bytes is over the {limit} limit")
     sock.sendall(struct.pack(">I", len(data)) + data)
 
 
@@ -60,11 +63,14 @@ def _recv_exactly(sock, n):
     return b"".join(chunks)
 
 
-def receive(sock):
-    """Receive one message; raise ProtocolError if it is too large or not JSON."""
+def receive(sock, limit=MAX_MESSAGE):
+    """Receive one message; raise ProtocolError if it is over ``limit`` bytes or not JSON.
+
+    The size is checked from the 4-byte header, before the message is read.
+    """
     (n,) = struct.unpack(">I", _recv_exactly(sock, 4))
-    if n > MAX_MESSAGE:
-        raise ProtocolError(f"message of {n} bytes is over the {MAX_MESSAGE} limit")
+    if n > limit:
+        raise ProtocolError(f"message of {n} bytes is over the {limit} limit")
     try:
         message = json.loads(_recv_exactly(sock, n).decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:

@@ -24,7 +24,6 @@ import shutil
 import signal
 import sys
 import tempfile
-import time
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -65,18 +64,83 @@ def parse_size(text):
     return int(float(match.group(1)) * factor)
 
 
+def read_tests(autograder):
+    """``{question: OK-format test spec}`` of an autograder zip, read into memory (natural order).
+
+    Each ``tests/*.py`` of the archive is parsed, never executed and never
+    written anywhere: its ``OK_FORMAT`` and ``test`` assignments must be
+    literals (as otter writes them). A test file of another form is an error.
+    """
+    import ast
+
+    tests = {}
+    with zipfile.ZipFile(autograder) as zf:
+        members = [m for m in zf.namelist() if re.fullmatch(r"tests/\w+\.py", m)]
+        for member in members:
+            source = zf.read(member).decode("utf-8")
+            values = {}
+            for node in ast.parse(source, filename=member).body:
+                if (isinstance(node, ast.Assign) and len(node.targets) == 1
+                        and isinstance(node.targets[0], ast.Name)):
+                    values[node.targets[0].id] = ast.literal_eval(node.value)
+            if values.get("OK_FORMAT") is not True or not isinstance(values.get("test"), dict):
+                raise ValueError(f"{autograder}: {member} is not an OK-format test file "
+                                 "with literal values")
+            tests[Path(member).stem] = values["test"]
+    return {q: tests[q] for q in sorted(tests, key=natural_key)}
+
+
 def archive_questions(autograder):
     """The questions and points of an autograder zip, from its test files (natural order)."""
-    from otter.nbmeta_config import NBMetadataConfig
-    from otter.test_files import create_test_file
+    from .worker import test_files
 
-    with tempfile.TemporaryDirectory(prefix="grade-questions-") as tmp:
-        with zipfile.ZipFile(autograder) as zf:
-            members = [m for m in zf.namelist() if re.fullmatch(r"tests/\w+\.py", m)]
-            zf.extractall(tmp, members)
-        tests = [create_test_file(str(Path(tmp, m)), NBMetadataConfig()) for m in members]
-    return [Question(t.name, _number(t.possible))
-            for t in sorted(tests, key=lambda t: natural_key(t.name))]
+    return [Question(q, _number(t.possible)) for q, t in test_files(read_tests(autograder)).items()]
+
+
+#: Largest submission read (bytes); a larger file is a row with a status, unread.
+MAX_SUBMISSION = 20 * 2**20
+
+
+def read_submission(path, limit=MAX_SUBMISSION):
+    """``(bytes, None)`` for a regular file of at most ``limit`` bytes, else ``(None, status)``.
+
+    The path is never followed: a symbolic link, a FIFO, a device, a socket or a
+    folder is not a submission, whatever its name. The file is opened without
+    blocking and without following links, checked again on the open descriptor,
+    and read once. No byte of it ever appears in a status.
+    """
+    import stat
+
+    kinds = [(stat.S_ISLNK, "a symbolic link"), (stat.S_ISDIR, "a folder"),
+             (stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device"),
+             (stat.S_ISSOCK, "a socket")]
+
+    def not_regular(mode):
+        kind = next((name for test, name in kinds if test(mode)), "not a regular file")
+        return None, f"error: not a submission: {kind}, not a regular file"
+
+    try:
+        info = os.lstat(path)
+    except OSError as exc:
+        return None, f"error: cannot read the file ({exc.strerror or type(exc).__name__})"
+    if not stat.S_ISREG(info.st_mode):
+        return not_regular(info.st_mode)
+    too_large = (None, f"error: file too large ({info.st_size:,} bytes; the limit is "
+                 f"{limit:,})")
+    if info.st_size > limit:
+        return too_large
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as exc:
+        return None, f"error: cannot read the file ({exc.strerror or type(exc).__name__})"
+    with os.fdopen(fd, "rb") as f:
+        info = os.fstat(f.fileno())  # swapped between lstat and open?
+        if not stat.S_ISREG(info.st_mode):
+            return not_regular(info.st_mode)
+        content = f.read(limit + 1)
+    if len(content) > limit:
+        return too_large
+    return content, None
 
 
 def make_row(submission, questions, result, manual=()):
@@ -151,24 +215,28 @@ def _context():
     return ctx
 
 
-def grade_one(ctx, submission, autograder, name, folder, options):
-    """Grade one submission in a forked grading process; return its result dict."""
+def grade_one(ctx, content, name, folder, options):
+    """Grade one submission (its bytes) in a forked grading process; return its result dict.
+
+    ``options`` holds ``tests`` (from :func:`read_tests`) and the keyword
+    arguments of :func:`course.worker.grade`.
+    """
     from .worker import run
 
-    out, work, run_dir = Path(folder, "result.json"), Path(folder, "work"), Path(folder, "run")
-    work.mkdir(mode=0o700)
-    run_dir.mkdir(mode=0o700)
-    proc = ctx.Process(target=run, args=(str(Path(submission).resolve()),
-                                         str(Path(autograder).resolve()), name, str(out),
-                                         str(work), str(run_dir), options))
+    out = Path(folder, "result.json")
+    options = dict(options)
+    tests = options.pop("tests")
+    proc = ctx.Process(target=run, args=(content, tests, name, str(out), str(folder), options))
     proc.start()
     proc.join(options["timeout"] + 60)  # the grading process keeps the timeout itself
     timed_out = proc.is_alive()
     _kill_tree(proc.pid)
-    proc.join()
+    proc.join(30)
     if timed_out:
         return {"status": f"timeout ({options['timeout']:g} s)", "scores": {}}
     try:
+        if out.stat().st_size > 2**20:
+            raise ValueError("result too large")
         return json.loads(out.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {"status": f"error: grading failed (grading process exit code {proc.exitcode})",
@@ -205,40 +273,6 @@ def samples_needed(setup_cells):
     return sorted(set(found))
 
 
-def _start_zygote(base, options, limits):
-    """Start the batch's zygote (a fresh interpreter that forks warm runners); or None.
-
-    Returns ``(socket path, Popen)``. The zygote holds the limits and confinement
-    of every runner; a grading process only names the runner's folder.
-    """
-    import secrets
-    import subprocess
-
-    from .worker import _RUNNER, _read_only_paths, allowed_lecture_code
-
-    path = base / f"zygote-{secrets.token_hex(16)}.sock"
-    if len(str(path)) > 100:  # AF_UNIX paths are short; then each runner starts cold
-        return None
-    modules = [line.split()[1].split(".")[0] if line.startswith("import ") else line.split()[1]
-               for line in options["setup"]["imports"]]
-    preload = ["numpy", "scipy.special", "scipy.stats"] + [
-        m for m in dict.fromkeys(modules) if not m.startswith(("lecture_code", "otter"))]
-    config = {**limits, "allowed": allowed_lecture_code(options["setup"]["imports"]),
-              "read_only": _read_only_paths(), "landlock": True, "preload": preload}
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(base), "LANG": "C.UTF-8", "MPLBACKEND": "Agg",
-           "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-           "PYTHONHASHSEED": "0"}
-    proc = subprocess.Popen([sys.executable, "-I", str(_RUNNER), "--zygote", str(path),
-                             json.dumps(config)], cwd=base, env=env, start_new_session=True,
-                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    for _ in range(500):  # it binds the socket first thing (before importing anything heavy)
-        if path.exists() or proc.poll() is not None:
-            break
-        time.sleep(0.01)
-    return (str(path), proc) if path.exists() else None
-
-
 _warned = set()
 
 
@@ -248,8 +282,14 @@ def _warn_once(message):
         print(f"warning: {message}", file=sys.stderr)
 
 
+#: The status every row gets when the batch ran with ``--unsafe-no-sandbox``.
+UNSAFE = "unsafe: graded without a sandbox (--unsafe-no-sandbox)"
+#: Memory limit (RLIMIT_AS) of each grading process, the trusted side.
+GRADER_MEMORY = 6 * 2**30
+
+
 def grade_batch(name, submissions, autograder, out_csv, *, master_cells=(), timeout=60,
-                jobs=1, limits=None):
+                jobs=1, limits=None, unsafe_no_sandbox=False):
     """Grade ``submissions`` of homework ``name``; write the CSV and one JSON per submission.
 
     ``master_cells`` are the master's cells (its set-up imports and data, and
@@ -257,22 +297,37 @@ def grade_batch(name, submissions, autograder, out_csv, *, master_cells=(), time
     If the homework has manual questions, their answers go to one page per
     question in the folder ``<out>-manual/`` beside the CSV, with a
     ``scores.csv`` to fill in (:mod:`course.manual`). Returns the list of rows written.
+
+    Each submission runs in a bubblewrap sandbox (:mod:`course.sandbox`).
+    Where that is impossible, :class:`course.sandbox.SandboxUnavailable` is
+    raised before anything runs, unless ``unsafe_no_sandbox``: then every
+    row's status says :data:`UNSAFE`.
     """
     from . import _landlock
     from .manual import collect_answers, manual_questions, write_answers
+    from .sandbox import SandboxUnavailable, check
     from .worker import Cgroup, setup_of
 
+    sandbox = True
+    try:
+        check()
+    except SandboxUnavailable as exc:
+        if not unsafe_no_sandbox:
+            raise SandboxUnavailable(f"{exc}. Submissions are only graded in the sandbox; "
+                                     "`--unsafe-no-sandbox` grades them without it") from None
+        sandbox = False
+        _warn_once(f"{exc}: grading WITHOUT a sandbox, as asked (--unsafe-no-sandbox)")
     submissions = sorted(dict.fromkeys(str(s) for s in submissions))
     out_csv = Path(out_csv)
     json_dir = out_csv.with_name(out_csv.stem + "-results")
     json_dir.mkdir(parents=True, exist_ok=True)
     limits = {**DEFAULT_LIMITS, **(limits or {})}
     limits.setdefault("cpu", int(timeout) + 10)
-    options = {"setup": setup_of(master_cells), "limits": limits, "timeout": timeout}
-    # the zygote and the forkserver import their libraries while this process reads the archive
-    base = Path(tempfile.mkdtemp(prefix="course-grade-")).resolve()
-    zygote = _start_zygote(base, options, limits)
-    options["zygote"] = zygote and zygote[0]
+    tests = read_tests(autograder)  # into memory, once: no test file is ever written
+    options = {"setup": setup_of(master_cells), "limits": limits, "timeout": timeout,
+               "tests": tests, "sandbox": sandbox,
+               "grader_memory": max(GRADER_MEMORY, 2 * limits["memory"])}
+    # the forkserver imports its libraries while this process reads the archive
     server = ThreadPoolExecutor(max_workers=1).submit(_context)
     questions = archive_questions(autograder)
     manual = manual_questions(master_cells)
@@ -281,17 +336,13 @@ def grade_batch(name, submissions, autograder, out_csv, *, master_cells=(), time
         raise ValueError(f"question {sorted(clash)[0]!r} is manual in the master but has tests "
                          "in the autograder archive: run `python -m course assign`")
 
-    if _landlock.abi_version() < 1:
-        _warn_once("this kernel has no Landlock: submissions can read and write any file "
-                   "this user can and open network connections (see the README)")
-    elif _landlock.abi_version() < 6:
-        _warn_once(f"Landlock ABI {_landlock.abi_version()}: "
-                   + ("no network rules, " if _landlock.abi_version() < 4 else "")
-                   + "no signal scoping (see the README)")
+    if not sandbox and _landlock.abi_version() < 1:
+        _warn_once("this kernel has no Landlock either: submissions can read and write any "
+                   "file this user can and open network connections (see docs/security.md)")
     probe = Cgroup.create(f"course-grade-probe-{os.getpid()}", 1)
     if probe is None:
         _warn_once("no writable pids cgroup: the number of processes is not limited, "
-                   "only killed at the end (see the README)")
+                   "only killed at the end (see docs/security.md)")
     else:
         probe.kill_all()
 
@@ -301,16 +352,21 @@ def grade_batch(name, submissions, autograder, out_csv, *, master_cells=(), time
 
         options["data"][f"{n}-{seed}"] = mnist_sample(n, random_state=seed)
     ctx = server.result()
+    # the sandbox user may pass through (not list) the batch's folder to its staged files
+    base = Path(tempfile.mkdtemp(prefix="course-grade-")).resolve()
+    base.chmod(0o711)
 
     def run(job):
         index, submission = job
-        start = time.monotonic()
+        content, status = read_submission(submission)
         folder = base / str(index)
-        folder.mkdir(mode=0o700)
+        folder.mkdir(mode=0o711)
         cgroup = f"course-grade-{os.getpid()}-{index}" if probe else None
         try:
-            result = grade_one(ctx, submission, autograder, name, folder,
-                               {**options, "cgroup_name": cgroup})
+            if content is None:
+                result = {"status": status, "scores": {}}
+            else:
+                result = grade_one(ctx, content, name, folder, {**options, "cgroup_name": cgroup})
         except Exception as exc:  # never lose a row, whatever happened
             result = {"status": f"error: grader crashed ({type(exc).__name__}: {exc})"[:250],
                       "scores": {}}
@@ -318,12 +374,13 @@ def grade_batch(name, submissions, autograder, out_csv, *, master_cells=(), time
             if cgroup:  # a grading process that was killed leaves its cgroup behind
                 Cgroup.remove(cgroup)
             shutil.rmtree(folder, ignore_errors=True)
-        result["seconds"] = round(time.monotonic() - start, 1)
+        if not sandbox:
+            result["status"] = f"{result['status']}; {UNSAFE}"
         result["file"] = submission
         (json_dir / result_name(submission)).write_text(
             json.dumps(result, indent=1, sort_keys=True), encoding="utf-8")
-        if manual:  # the answers are read from the file's JSON, never executed
-            answers[submission] = collect_answers(submission, manual)
+        if manual:  # the answers are read from the same bytes, never executed
+            answers[submission] = collect_answers(content, manual, status)
         return make_row(submission, questions, result, manual)
 
     answers = {}
@@ -332,9 +389,6 @@ def grade_batch(name, submissions, autograder, out_csv, *, master_cells=(), time
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
             rows = list(pool.map(run, enumerate(submissions)))
     finally:
-        if zygote:
-            _kill_tree(zygote[1].pid)
-            zygote[1].wait()
         shutil.rmtree(base, ignore_errors=True)
 
     fields = list(rows[0]) if rows else list(make_row("", questions, {"status": "", "scores": {}},
