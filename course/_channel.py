@@ -24,7 +24,9 @@ the standard library and NumPy: the submission's process loads it from its file.
 import base64
 import io
 import json
+import socket
 import struct
+import time
 import types
 
 import numpy as np
@@ -52,9 +54,14 @@ def send(sock, message, limit=MAX_MESSAGE):
     sock.sendall(struct.pack(">I", len(data)) + data)
 
 
-def _recv_exactly(sock, n):
+def _recv_exactly(sock, n, deadline=None):
     chunks, got = [], 0
     while got < n:
+        if deadline is not None:  # a reply dripped a byte at a time still ends at the deadline
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise socket.timeout("the deadline passed")
+            sock.settimeout(left)
         chunk = sock.recv(min(n - got, 2**20))
         if not chunk:
             raise EOFError("the other side closed the channel")
@@ -63,16 +70,18 @@ def _recv_exactly(sock, n):
     return b"".join(chunks)
 
 
-def receive(sock, limit=MAX_MESSAGE):
+def receive(sock, limit=MAX_MESSAGE, deadline=None):
     """Receive one message; raise ProtocolError if it is over ``limit`` bytes or not JSON.
 
     The size is checked from the 4-byte header, before the message is read.
+    With a ``deadline`` (``time.monotonic()``), raise ``socket.timeout`` once it
+    passes, however the bytes arrive.
     """
-    (n,) = struct.unpack(">I", _recv_exactly(sock, 4))
+    (n,) = struct.unpack(">I", _recv_exactly(sock, 4, deadline))
     if n > limit:
         raise ProtocolError(f"message of {n} bytes is over the {limit} limit")
     try:
-        message = json.loads(_recv_exactly(sock, n).decode("utf-8"))
+        message = json.loads(_recv_exactly(sock, n, deadline).decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise ProtocolError(f"not a JSON message ({type(exc).__name__})") from None
     if not isinstance(message, dict):

@@ -1,16 +1,21 @@
 """Grade a batch of submissions into one CSV: each in two processes, one row each.
 
-For each submission a grading process (:mod:`course.worker`, forked from a warm
-forkserver that has imported otter and the scientific stack once) starts the
-submission's own process (:mod:`course._runner`) fresh, in an empty folder of
-its own, with memory, file-size, process and CPU limits and confined by
-Landlock. The grading process holds the tests and never runs submission code;
-the submission's process never sees the tests. Whatever happens, every
-submission gets exactly one row: its scores and ``ok``, or the scores it earned
-before it stopped and a status naming what happened (``timeout (60 s)``,
-``error: memory limit (2 GiB)``, ``error: cell 3 raised NameError: ...``). The
-rows follow the order of the file names, so rerunning on the same inputs gives
-the same CSV. Questions and points come from the autograder archive; the
+Each path is checked first: only a regular file of at most
+:data:`MAX_SUBMISSION` bytes is a submission, read once (a symbolic link, a
+FIFO, a device or a folder named ``*.ipynb`` gets a row with a status). The
+autograder archive's tests are read once into memory. For each submission a
+grading process (:mod:`course.worker`, forked from a warm forkserver that has
+imported otter and the scientific stack once, with a memory limit of its own)
+starts the submission's own process (:mod:`course._runner`) fresh, in a
+bubblewrap sandbox (:mod:`course.sandbox`) whose only writable folder holds
+the notebook, with memory, file-size, process and CPU limits. The grading
+process holds the tests and never runs submission code; the submission's
+process never sees the tests. Whatever happens, every submission gets exactly
+one row: its scores and ``ok``, or the scores it earned before it stopped and a
+status naming what happened (``timeout (60 s)``, ``error: memory limit (2
+GiB)``, ``error: cell 3 raised NameError: ...``). The rows follow the order of
+the file names, so rerunning on the same inputs gives the same CSV and the
+same result files. Questions and points come from the autograder archive; the
 questions graded by hand (``manual: true``, which the archive does not know)
 from the master: their answers are collected into pages, not scored
 (:mod:`course.manual`).
@@ -92,9 +97,7 @@ def read_tests(autograder):
 
 def archive_questions(autograder):
     """The questions and points of an autograder zip, from its test files (natural order)."""
-    from .worker import test_files
-
-    return [Question(q, _number(t.possible)) for q, t in test_files(read_tests(autograder)).items()]
+    return _questions(read_tests(autograder))
 
 
 #: Largest submission read (bytes); a larger file is a row with a status, unread.
@@ -200,19 +203,76 @@ def _kill_tree(pid):
         pass
 
 
-def _context():
-    """A forkserver that has imported otter and the scientific stack once."""
+def modules_to_preload(imports, tests):
+    """Modules that the set-up ``imports`` and the ``tests``' code import (dotted names, sorted).
+
+    >>> modules_to_preload(["import numpy as np", "from sklearn.metrics import f1_score"],
+    ...                    {"q1": {"suites": [{"cases": [{"code": ">>> import scipy.stats"}]}]}})
+    ['numpy', 'scipy.stats', 'sklearn.metrics']
+    """
+    import ast
+    import doctest
+
+    sources = list(imports)
+    for spec in tests.values():
+        for suite in spec.get("suites", []):
+            for case in suite.get("cases", []):
+                sources += [e.source for e in doctest.DocTestParser().get_examples(case["code"])]
+    found = set()
+    for source in sources:
+        try:
+            tree = ast.parse(source)
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                found.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                found.add(node.module)
+    return sorted(m for m in found if m.split(".")[0] not in ("otter", "course"))
+
+
+def _context(preload=()):
+    """A forkserver that has imported otter, NumPy and the modules ``preload`` once."""
     # One core per submission: BLAS threads would fight over the --jobs processes,
     # and threads must not exist in the forkserver when it forks.
     for var in ["OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"]:
         os.environ[var] = "1"
     os.environ.setdefault("MPLBACKEND", "Agg")
     ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["course._preload"])
+    ctx.set_forkserver_preload(["course._preload", *preload])
     warm_up = ctx.Process(target=os.getpid)  # start the server before any clock runs
     warm_up.start()
     warm_up.join()
     return ctx
+
+
+def _send_questions(tests, conn):
+    conn.send([(q.name, q.points) for q in _questions(tests)])
+    conn.close()
+
+
+def _questions(tests):
+    from .worker import test_files
+
+    return [Question(q, _number(t.possible)) for q, t in test_files(tests).items()]
+
+
+def questions_in(ctx, tests):
+    """:func:`archive_questions` of ``tests``, computed in a process forked from ``ctx``.
+
+    The forkserver has imported otter already; this process need not.
+    """
+    mine, theirs = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_send_questions, args=(tests, theirs))
+    proc.start()
+    theirs.close()
+    try:
+        if not mine.poll(120):
+            raise RuntimeError("reading the questions of the autograder archive timed out")
+        return [Question(name, points) for name, points in mine.recv()]
+    finally:
+        proc.join(10)
 
 
 def grade_one(ctx, content, name, folder, options):
@@ -324,13 +384,16 @@ def grade_batch(name, submissions, autograder, out_csv, *, master_cells=(), time
     limits = {**DEFAULT_LIMITS, **(limits or {})}
     limits.setdefault("cpu", int(timeout) + 10)
     tests = read_tests(autograder)  # into memory, once: no test file is ever written
-    options = {"setup": setup_of(master_cells), "limits": limits, "timeout": timeout,
+    setup = setup_of(master_cells)
+    options = {"setup": setup, "limits": limits, "timeout": timeout,
                "tests": tests, "sandbox": sandbox,
                "grader_memory": max(GRADER_MEMORY, 2 * limits["memory"])}
-    # the forkserver imports its libraries while this process reads the archive
-    server = ThreadPoolExecutor(max_workers=1).submit(_context)
-    questions = archive_questions(autograder)
+    # the forkserver imports its libraries while this process goes on
+    server = ThreadPoolExecutor(max_workers=1).submit(
+        _context, modules_to_preload(setup["imports"], tests))
     manual = manual_questions(master_cells)
+    ctx = server.result()
+    questions = questions_in(ctx, tests)
     clash = {q.name for q in manual} & {q.name for q in questions}
     if clash:
         raise ValueError(f"question {sorted(clash)[0]!r} is manual in the master but has tests "
@@ -351,7 +414,6 @@ def grade_batch(name, submissions, autograder, out_csv, *, master_cells=(), time
         from lecture_code import mnist_sample
 
         options["data"][f"{n}-{seed}"] = mnist_sample(n, random_state=seed)
-    ctx = server.result()
     # the sandbox user may pass through (not list) the batch's folder to its staged files
     base = Path(tempfile.mkdtemp(prefix="course-grade-")).resolve()
     base.chmod(0o711)

@@ -94,13 +94,17 @@ def read_only_paths(python):
     return sorted({"/usr", "/etc/ld.so.cache", "/dev/urandom", RUNNER, *python})
 
 
+#: What the runner may write inside the sandbox besides its folder (its Landlock rules).
+READ_WRITE = [TMP, "/dev/shm"]
+
+
 def _libc():
     return ctypes.CDLL(None, use_errno=True)
 
 
-def _mount(libc, source, target, flags):
-    if libc.mount(source and source.encode(), target.encode(), None, ctypes.c_ulong(flags),
-                  None) != 0:
+def _mount(libc, source, target, flags, fstype=None, options=None):
+    if libc.mount(source and source.encode(), target.encode(), fstype and fstype.encode(),
+                  ctypes.c_ulong(flags), options and options.encode()) != 0:
         err = ctypes.get_errno()
         raise OSError(err, f"mount {source} on {target}: {os.strerror(err)}")
 
@@ -134,6 +138,13 @@ def stage(folder, python):
     return sources
 
 
+def writable_folder(path, size):
+    """Make ``path`` a tmpfs of ``size`` bytes owned by :data:`SANDBOX_UID` (after
+    :func:`private_mounts`): what the submission writes is bounded and dies with this process."""
+    _mount(_libc(), "tmpfs", str(path), 0, "tmpfs",
+           f"size={int(size)},mode=0700,uid={SANDBOX_UID},gid={SANDBOX_UID}")
+
+
 def runner_folder(folder):
     """A root-owned, read-only copy of the runner's files in ``folder/runner``."""
     here = Path(__file__).parent
@@ -146,12 +157,15 @@ def runner_folder(folder):
     return runner
 
 
-def command(box, runner, sources, fd, *, bwrap=None):
+def command(box, runner, sources, fd, *, tmp_size=64 * 2**20, bwrap=None):
     """The ``bwrap`` command line that runs the runner on channel ``fd`` (a list of str).
 
     ``box`` is the submission's writable folder, ``runner`` the folder of the
     runner's files, ``sources`` maps each read-only path inside to the path
-    bwrap binds from (the same path, or its staged copy).
+    bwrap binds from (the same path, or its staged copy); ``/tmp`` and
+    ``/dev/shm`` are tmpfs of ``tmp_size`` bytes each. The caller passes the
+    arguments after the first through ``--args FD``, so no path of the grader's
+    is in the sandbox's ``/proc/1/cmdline``.
     """
     args = [bwrap or bwrap_path() or "bwrap", "--unshare-all", "--unshare-user", "--disable-userns",
             "--die-with-parent", "--new-session", "--cap-drop", "ALL",
@@ -169,7 +183,8 @@ def command(box, runner, sources, fd, *, bwrap=None):
         args += ["--ro-bind", outside, inside]
     for path in hidden_paths(list(sources)):
         args += ["--tmpfs", path, "--remount-ro", path]
-    args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", TMP,
+    args += ["--proc", "/proc", "--dev", "/dev", "--size", str(int(tmp_size)), "--tmpfs", TMP,
+             "--size", str(int(tmp_size)), "--tmpfs", "/dev/shm",
              "--ro-bind", str(runner), RUNNER, "--bind", str(box), SUBMISSION,
              "--chdir", SUBMISSION]
     for key, value in ENVIRONMENT.items():
@@ -177,8 +192,29 @@ def command(box, runner, sources, fd, *, bwrap=None):
     return args + ["--", os.path.abspath(sys.executable), "-I", f"{RUNNER}/_runner.py", str(fd)]
 
 
+def start(args, fd, limits, *, cgroup_procs=None, uid=None, **popen):
+    """Start ``bwrap`` with the :func:`command` ``args`` and the channel ``fd``; a Popen.
+
+    The options go through a pipe (``--args``), so the sandbox's ``/proc/1/cmdline``
+    names no path of the grader's; only the command after ``--`` is on the command line.
+    """
+    end = args.index("--")
+    options, w = os.pipe()
+    try:
+        os.write(w, b"".join(a.encode() + b"\0" for a in args[1:end]))
+        os.close(w)
+        return subprocess.Popen([args[0], "--args", str(options), *args[end:]],
+                                pass_fds=[fd, options], start_new_session=True,
+                                preexec_fn=preexec(limits, cgroup_procs, uid), **popen)
+    finally:
+        os.close(options)
+
+
 def preexec(limits, cgroup_procs=None, uid=None):
-    """What the child does between fork and exec: cgroup, limits, then the unprivileged uid."""
+    """What the child does between fork and exec: cgroups, limits, then the unprivileged uid.
+
+    ``cgroup_procs`` is a list of ``cgroup.procs`` files to join (or None).
+    """
     import resource
 
     values = [(resource.RLIMIT_AS, limits.get("memory")),
@@ -186,8 +222,8 @@ def preexec(limits, cgroup_procs=None, uid=None):
               (resource.RLIMIT_CPU, limits.get("cpu")), (resource.RLIMIT_CORE, 0)]
 
     def run():
-        if cgroup_procs:
-            with open(cgroup_procs, "w") as f:
+        for procs in cgroup_procs or []:
+            with open(procs, "w") as f:
                 f.write(str(os.getpid()))
         for kind, value in values:
             if value is not None:

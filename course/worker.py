@@ -141,20 +141,22 @@ class Submission:
         self.proc = self.code = None
         mine, theirs = socket.socketpair()
         fd = theirs.fileno()
-        if sandbox is not None:
-            args = _sandbox.command(folder, sandbox["runner"], sandbox["sources"], fd)
-            env, cwd = {}, "/"
-            uid = _sandbox.SANDBOX_UID if os.geteuid() == 0 else None
-        else:
-            args = [sys.executable, "-I", str(_RUNNER), str(fd)]
-            env = {**_sandbox.ENVIRONMENT, "HOME": str(folder), "TMPDIR": str(folder),
-                   "MPLCONFIGDIR": str(folder)}
-            cwd, uid = folder, None
+        quiet = {"stdin": subprocess.DEVNULL, "stdout": subprocess.DEVNULL,
+                 "stderr": subprocess.DEVNULL}
         try:
-            self.proc = subprocess.Popen(
-                args, cwd=cwd, env=env, pass_fds=[fd], start_new_session=True,
-                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                preexec_fn=_sandbox.preexec(config, cgroup and cgroup.procs_file, uid))
+            if sandbox is not None:
+                args = _sandbox.command(folder, sandbox["runner"], sandbox["sources"], fd,
+                                        tmp_size=sandbox["tmp_size"])
+                uid = _sandbox.SANDBOX_UID if os.geteuid() == 0 else None
+                self.proc = _sandbox.start(args, fd, config, uid=uid, env={}, cwd="/",
+                                           cgroup_procs=cgroup and cgroup.procs_files, **quiet)
+            else:
+                env = {**_sandbox.ENVIRONMENT, "HOME": str(folder), "TMPDIR": str(folder),
+                       "MPLCONFIGDIR": str(folder)}
+                self.proc = subprocess.Popen(
+                    [sys.executable, "-I", str(_RUNNER), str(fd)], cwd=folder, env=env,
+                    pass_fds=[fd], start_new_session=True,
+                    preexec_fn=_sandbox.preexec(config, cgroup and cgroup.procs_files), **quiet)
         finally:
             theirs.close()
         self.pid = self.proc.pid
@@ -179,6 +181,11 @@ class Submission:
     def _fail(self, reason):
         if self.gone is None:
             self.gone = reason
+            if reason == "exited" and self.proc is not None:
+                try:  # it closed the channel: give it a moment to end with its own exit code
+                    self.code = self.proc.wait(timeout=2)
+                except subprocess.TimeoutExpired:
+                    pass
             self.kill()
         return SubmissionError(f"the submission's process is gone ({self.gone})")
 
@@ -194,7 +201,7 @@ class Submission:
     def _receive(self):
         try:
             self.sock.settimeout(self._remaining())
-            return _channel.receive(self.sock, limit=_channel.MAX_REPLY)
+            return _channel.receive(self.sock, limit=_channel.MAX_REPLY, deadline=self.deadline)
         except socket.timeout:
             raise self._fail("timeout") from None
         except (EOFError, OSError):
@@ -253,7 +260,7 @@ class Submission:
                     pass
         if self.cgroup:
             self.cgroup.kill_all()
-        if self.proc is not None:
+        if self.proc is not None and self.code is None:
             try:
                 self.code = self.proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
@@ -262,20 +269,43 @@ class Submission:
 
 
 class Cgroup:
-    """A pids cgroup (v1 or v2) that limits and later kills every process a submission starts."""
+    """A pids cgroup (v1 or v2) that limits and later kills every process a submission starts.
 
-    def __init__(self, path, max_pids):
+    Where the kernel has a writable v1 memory hierarchy, a memory cgroup beside
+    it bounds the memory of all the submission's processes together (and of the
+    tmpfs folders they write), which ``RLIMIT_AS`` bounds only per process.
+    """
+
+    MEMORY = "/sys/fs/cgroup/memory"
+
+    def __init__(self, path, max_pids, memory=None):
         self.path = Path(path)
         self.path.mkdir()
         (self.path / "pids.max").write_text(str(max_pids))
+        self.memory = None
+        if memory and (self.path / "memory.max").is_file():  # v2: the same group
+            try:
+                (self.path / "memory.max").write_text(str(int(memory)))
+                (self.path / "memory.swap.max").write_text("0")
+            except OSError:
+                pass
+        elif memory and os.access(self.MEMORY, os.W_OK):  # v1: a group of its own
+            try:
+                group = Path(self.MEMORY, self.path.name)
+                group.mkdir()
+                self.memory = group
+                (group / "memory.limit_in_bytes").write_text(str(int(memory)))
+                (group / "memory.memsw.limit_in_bytes").write_text(str(int(memory)))
+            except OSError:
+                pass
 
     @classmethod
-    def create(cls, name, max_pids):
+    def create(cls, name, max_pids, memory=None):
         """A new cgroup under the first writable pids hierarchy, or None."""
         for base in ["/sys/fs/cgroup/pids", "/sys/fs/cgroup"]:
             if Path(base, "cgroup.procs").is_file() and os.access(base, os.W_OK):
                 try:
-                    return cls(Path(base, name), max_pids)
+                    return cls(Path(base, name), max_pids, memory)
                 except OSError:
                     continue
         return None
@@ -287,12 +317,24 @@ class Cgroup:
             if Path(base, name, "cgroup.procs").is_file():
                 group = cls.__new__(cls)
                 group.path = Path(base, name)
+                memory = Path(cls.MEMORY, name)
+                group.memory = memory if (memory / "cgroup.procs").is_file() else None
                 group.kill_all()
 
     @property
-    def procs_file(self):
-        """The file a process writes its pid to, to join the cgroup (with its children)."""
-        return str(self.path / "cgroup.procs")
+    def procs_files(self):
+        """The files a process writes its pid to, to join the cgroups (with its children)."""
+        return [str(self.path / "cgroup.procs")] + (
+            [str(self.memory / "cgroup.procs")] if self.memory else [])
+
+    def out_of_memory(self):
+        """Whether the kernel killed a process of the submission at the memory cgroup's limit."""
+        try:
+            events = (self.memory / "memory.oom_control" if self.memory is not None
+                      else self.path / "memory.events").read_text().split()
+            return int(dict(zip(events[::2], events[1::2])).get("oom_kill", 0)) > 0
+        except (OSError, ValueError):
+            return False
 
     def pids(self):
         try:
@@ -311,10 +353,14 @@ class Cgroup:
                 except ProcessLookupError:
                     pass
             time.sleep(0.01)
-        try:
-            self.path.rmdir()
-        except OSError:
-            pass
+        for path in [self.path, self.memory]:
+            for _ in range(100):  # a memory cgroup goes once its pages are uncharged
+                try:
+                    if path is not None:
+                        path.rmdir()
+                    break
+                except OSError:
+                    time.sleep(0.01)
 
 
 # --- reading the notebook on the trusted side (no submission code runs) -------
@@ -484,8 +530,8 @@ def grade(content, tests, name, *, folder, setup, limits, timeout, data=None, cg
         nb = nbformat.reads(content.decode("utf-8"), as_version=4)
         nbformat.validate(nb)
     except Exception as exc:  # any unreadable file is one row with a status
-        reason = str(exc).splitlines()[0][:200] if str(exc) else ""
-        return {"status": f"error: not a Jupyter notebook ({type(exc).__name__}: {reason})",
+        # only the kind of error: the message of nbformat's may quote the file
+        return {"status": f"error: not a Jupyter notebook ({type(exc).__name__})",
                 "scores": empty}
     cells = [(i, c) for i, c in enumerate(nb.cells, start=1)
              if c.cell_type == "code" and "otter_ignore" not in c.metadata.get("tags", [])]
@@ -516,25 +562,31 @@ def grade(content, tests, name, *, folder, setup, limits, timeout, data=None, cg
 
     box = Path(folder, "submission")
     box.mkdir(mode=0o700)
-    Path(box, f"{name}.ipynb").write_bytes(content)
     config = {**limits, "allowed": allowed, "landlock": limits.get("landlock", True)}
+    disk = 2 * limits["file_size"]  # each of the submission's folder, /tmp and /dev/shm
     if sandbox:
         python = _sandbox.python_paths()
         if os.geteuid() == 0:  # nobody cannot reach e.g. /root/.pyenv: bind it where it can
             _sandbox.private_mounts()
             sources = _sandbox.stage(folder, python)
-            for path in [box, *box.iterdir()]:
-                os.chown(path, _sandbox.SANDBOX_UID, _sandbox.SANDBOX_UID)
+            _sandbox.writable_folder(box, disk + len(content))
         else:
             sources = {p: p for p in python}
+        Path(box, f"{name}.ipynb").write_bytes(content)
+        if os.geteuid() == 0:
+            os.chown(Path(box, f"{name}.ipynb"), _sandbox.SANDBOX_UID, _sandbox.SANDBOX_UID)
         runner = _sandbox.runner_folder(folder)
-        config.update(read_only=_sandbox.read_only_paths(python), read_write=[_sandbox.TMP])
-        sandbox = {"runner": runner, "sources": sources}
+        config.update(read_only=_sandbox.read_only_paths(python),
+                      read_write=_sandbox.READ_WRITE)
+        sandbox = {"runner": runner, "sources": sources, "tmp_size": disk}
     else:
+        Path(box, f"{name}.ipynb").write_bytes(content)
         config.update(read_only=_read_only_paths(), own_network=True)
         sandbox = None
     deadline = start + timeout
-    cgroup = Cgroup.create(cgroup_name, limits["processes"]) if cgroup_name else None
+    # all processes together: one process's --memory and the three tmpfs folders
+    cgroup = (Cgroup.create(cgroup_name, limits["processes"], limits["memory"] + 3 * disk)
+              if cgroup_name else None)
     status = None
     checked = {}
     sub = None
@@ -575,6 +627,7 @@ def grade(content, tests, name, *, folder, setup, limits, timeout, data=None, cg
         pass
     finally:
         confinement = sub.confinement if sub else []
+        out_of_memory = cgroup is not None and cgroup.out_of_memory()
         if sub:
             sub.kill()
         elif cgroup:
@@ -586,7 +639,9 @@ def grade(content, tests, name, *, folder, setup, limits, timeout, data=None, cg
         status = f"error: submission broke the channel {gone}"[:250]
     elif gone:
         code = sub.returncode if sub else None
-        if code is not None and code < 0:
+        if out_of_memory:
+            status = f"error: memory limit ({_size(limits['memory'])})"
+        elif code is not None and code < 0:
             sig = signal.Signals(-code).name
             status = (f"error: CPU time limit ({limits['cpu']} s)" if sig == "SIGXCPU"
                       else f"error: submission process killed by {sig}")
@@ -594,6 +649,8 @@ def grade(content, tests, name, *, folder, setup, limits, timeout, data=None, cg
             status = f"error: submission process {gone}" + (
                 f" (exit code {code})" if code is not None else "")
 
+    if out_of_memory and status is None:  # a process of it was killed, not the runner
+        status = f"error: memory limit ({_size(limits['memory'])})"
     results = GradingResults(list(checked.values()))
     scores = {q: {"score": t.score, "possible": t.possible, "summary": t.summary()}
               for q, t in results.results.items()}

@@ -41,7 +41,7 @@ def built(tmp_path_factory, worker_id):
 # worker is free takes the next file, so the last files are short and no worker
 # is left finishing a long one while the other idles. Only the order changes.
 SLOW_FIRST = ["tests/test_grading.py", "book/07_mnist.ipynb", "tests/test_release.py",
-              "tests/test_grading_attacks.py", "book/05_label_smoothing.ipynb",
+              "tests/course/test_red_team.py", "book/05_label_smoothing.ipynb",
               "book/06_focal_loss.ipynb", "book/01_loss_functions.ipynb",
               "tests/test_frameworks.py", "book/04_cross_entropy.ipynb",
               "book/03_entropy.ipynb", "tests/test_homework.py", "book/homework/hw4.ipynb",
