@@ -269,14 +269,14 @@ def attacks(tmp, port):
         """),
         "allocates_in_processes": ("start", """
             import os, time
-            for _ in range(12):  # 12 x 250 MB: each under --memory, together over it
+            for _ in range(30):  # 30 x 100 MB: each far under --memory, together over it
                 if os.fork() == 0:
                     try:
-                        hog = b"x" * (250 * 2**20)
+                        hog = b"x" * (100 * 2**20)
                         time.sleep(30)
                     finally:
                         os._exit(0)
-            time.sleep(5)
+            time.sleep(8)
         """),
         "forks": ("start", """
             import os, time
