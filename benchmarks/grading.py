@@ -84,8 +84,8 @@ def otters(tmp, hws, copies, jobs):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=2)
-    parser.add_argument("--copies", type=int, default=8, help="per homework, ours (8)")
-    parser.add_argument("--otter-copies", type=int, default=2, help="per homework, otter (2)")
+    parser.add_argument("--copies", type=int, default=20, help="per homework, ours (20)")
+    parser.add_argument("--otter-copies", type=int, default=3, help="per homework, otter (3)")
     args = parser.parse_args(argv)
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="bench-grading-") as tmp:

@@ -24,7 +24,9 @@ in a mount namespace of its own that no other process sees.
 """
 
 import ctypes
+import importlib.util
 import os
+import py_compile
 import shutil
 import signal
 import subprocess
@@ -153,7 +155,11 @@ def runner_folder(folder):
     for name in RUNNER_FILES:
         (runner / name).write_bytes((here / name).read_bytes())
         (runner / name).chmod(0o444)
-    runner.chmod(0o555)
+        if name != "_runner.py":  # its modules' bytecode, so no runner compiles them again
+            py_compile.compile(str(runner / name), doraise=True,
+                               cfile=importlib.util.cache_from_source(str(runner / name)))
+    for path in [runner / "__pycache__", runner]:
+        path.chmod(0o555)
     return runner
 
 
