@@ -24,13 +24,18 @@ the standard library and NumPy: the submission's process loads it from its file.
 import base64
 import io
 import json
+import socket
 import struct
+import time
 import types
 
 import numpy as np
 
-#: Largest message either side accepts (an MNIST sample is about 5 MB).
+#: Largest request the submission's process accepts (the first carries MNIST samples).
 MAX_MESSAGE = 128 * 2**20
+#: Largest reply the grader accepts from a submission, checked before a byte of it is read
+#: (hw4's ``X_test``, 1000 x 784 float64, is about 8.4 MB in base64).
+MAX_REPLY = 24 * 2**20
 #: Deepest nesting of lists, dicts and tuples in a value.
 MAX_DEPTH = 32
 #: dtype kinds that cross the channel as data: bool, signed, unsigned, float, complex.
@@ -41,17 +46,22 @@ class ProtocolError(Exception):
     """A message that is not plain data of bounded size, or a broken channel."""
 
 
-def send(sock, message):
-    """Send one message (a JSON-able dict) on a connected socket."""
+def send(sock, message, limit=MAX_MESSAGE):
+    """Send one message (a JSON-able dict) of at most ``limit`` bytes on a connected socket."""
     data = json.dumps(message, separators=(",", ":")).encode("utf-8")
-    if len(data) > MAX_MESSAGE:
-        raise ProtocolError(f"message of {len(data)} bytes is over the {MAX_MESSAGE} limit")
+    if len(data) > limit:
+        raise ProtocolError(f"message of {len(data)} bytes is over the {limit} limit")
     sock.sendall(struct.pack(">I", len(data)) + data)
 
 
-def _recv_exactly(sock, n):
+def _recv_exactly(sock, n, deadline=None):
     chunks, got = [], 0
     while got < n:
+        if deadline is not None:  # a reply dripped a byte at a time still ends at the deadline
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise socket.timeout("the deadline passed")
+            sock.settimeout(left)
         chunk = sock.recv(min(n - got, 2**20))
         if not chunk:
             raise EOFError("the other side closed the channel")
@@ -60,13 +70,18 @@ def _recv_exactly(sock, n):
     return b"".join(chunks)
 
 
-def receive(sock):
-    """Receive one message; raise ProtocolError if it is too large or not JSON."""
-    (n,) = struct.unpack(">I", _recv_exactly(sock, 4))
-    if n > MAX_MESSAGE:
-        raise ProtocolError(f"message of {n} bytes is over the {MAX_MESSAGE} limit")
+def receive(sock, limit=MAX_MESSAGE, deadline=None):
+    """Receive one message; raise ProtocolError if it is over ``limit`` bytes or not JSON.
+
+    The size is checked from the 4-byte header, before the message is read.
+    With a ``deadline`` (``time.monotonic()``), raise ``socket.timeout`` once it
+    passes, however the bytes arrive.
+    """
+    (n,) = struct.unpack(">I", _recv_exactly(sock, 4, deadline))
+    if n > limit:
+        raise ProtocolError(f"message of {n} bytes is over the {limit} limit")
     try:
-        message = json.loads(_recv_exactly(sock, n).decode("utf-8"))
+        message = json.loads(_recv_exactly(sock, n, deadline).decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise ProtocolError(f"not a JSON message ({type(exc).__name__})") from None
     if not isinstance(message, dict):

@@ -165,12 +165,14 @@ def split_solution(lines):
     return shown, secret
 
 
-def read_test_source(name, source):
-    """otter's test object of one OK-format test file's ``source`` (a ``tests/<name>.py``).
+def read_test_spec(name, source):
+    """The spec (plain data) of one OK-format test file's ``source`` (a ``tests/<name>.py``).
 
     The file is parsed, never run: otter writes ``OK_FORMAT = True`` and a
-    literal ``test = {...}``, read with :func:`ast.literal_eval` and given to
-    otter's ``OKTestFile.from_spec``. Anything else is a ``ValueError``.
+    literal ``test = {...}``, read with :func:`ast.literal_eval`. Anything else
+    is a ``ValueError``. This is the one reader of otter's test files: the
+    grader keeps the specs in memory and builds otter's test objects from them
+    (:func:`test_file`).
     """
     try:
         tree = ast.parse(source)
@@ -183,7 +185,24 @@ def read_test_source(name, source):
     if values.get("OK_FORMAT") is not True or not isinstance(values.get("test"), dict):
         raise ValueError(f"test file {name}: not an OK-format test file (OK_FORMAT = True and "
                          "a literal test = {...})")
-    return OKTestFile.from_spec(values["test"], path=f"tests/{name}.py")
+    return values["test"]
+
+
+def test_file(name, spec):
+    """otter's test object of question ``name`` from its spec (a fresh object each call)."""
+    return OKTestFile.from_spec(spec, path=f"tests/{name}.py")
+
+
+def read_test_source(name, source):
+    """otter's test object of one OK-format test file's ``source`` (see :func:`read_test_spec`)."""
+    return test_file(name, read_test_spec(name, source))
+
+
+def archive_specs(autograder):
+    """The specs of an autograder zip's ``tests/*.py``, by question name (never executed)."""
+    with zipfile.ZipFile(autograder) as zf:
+        members = [m for m in zf.namelist() if re.fullmatch(r"tests/\w+\.py", m)]
+        return {m[6:-3]: read_test_spec(m[6:-3], zf.read(m).decode("utf-8")) for m in members}
 
 
 def archive_tests(autograder):

@@ -1,29 +1,31 @@
 """The untrusted side of grading: run one submission's code and answer the grader's requests.
 
-Started by the grader as a fresh interpreter (``python -I _runner.py FD CONFIG``),
-never forked from it, in a folder that holds only a copy of the submission;
-the tests and the autograder archive are nowhere it can read. Before it runs
-any submission code it
+Started by the grader as a fresh interpreter (``python -I _runner.py FD``)
+inside the submission's sandbox (:mod:`course.sandbox`: bubblewrap), never
+forked from a process that holds tests, in a folder that holds only a copy of
+the submission. Its one channel to the grader is the socket FD; it closes
+every other descriptor it inherited. Before it runs any submission code it
 
-1. limits itself (``RLIMIT_AS`` memory, ``RLIMIT_FSIZE`` file size,
-   ``RLIMIT_CPU``; the grader has put it in a pids cgroup), sends its output
-   to /dev/null;
+1. receives its configuration and the data the homework needs (e.g. MNIST
+   samples) as the first message, limits itself again (``RLIMIT_AS`` memory,
+   ``RLIMIT_FSIZE`` file size, ``RLIMIT_CPU``; the grader set them before
+   starting it and put it in a pids cgroup), sends its output to /dev/null;
 2. replaces ``lecture_code`` by a stand-in with only the names that the
    homework's set-up cells import (``mnist_sample`` serves the sample the
    grader sent; there is no other data), and ``otter`` by one whose
    ``Notebook`` does nothing (the grader runs the checks);
-3. moves into an empty network namespace where it can (as root), and
-   confines itself with Landlock (read the Python environment, read and write
-   only its folder, no TCP, no signals outside itself).
+3. confines itself with Landlock as a second layer (read the Python
+   environment, read and write only its folder and ``/tmp``, no TCP, no
+   signals outside itself).
 
-Then it serves requests on the socket FD (see :mod:`_channel`): run a cell,
+Then it serves requests on the socket (see :mod:`_channel`): run a cell,
 give names of the namespace, get an attribute or item, call, length. Replies
-are plain data or handles; a reply is only ever a claim that the grader checks.
-This file imports only the standard library, NumPy and IPython.
+are plain data or handles of at most ``_channel.MAX_REPLY`` bytes; a reply is
+only ever a claim that the grader checks. This file imports only the standard
+library, NumPy and IPython.
 """
 
 import errno
-import json
 import os
 import resource
 import signal
@@ -165,8 +167,8 @@ class Server:
             except BaseException as exc:  # the grader decides what an error means
                 reply = {"raise": _describe(exc)}
             try:
-                _channel.send(self.sock, reply)
-            except _channel.ProtocolError as exc:
+                _channel.send(self.sock, reply, limit=_channel.MAX_REPLY)
+            except _channel.ProtocolError as exc:  # e.g. a reply over the size limit
                 _channel.send(self.sock, {"raise": _describe(exc)})
 
 
@@ -187,8 +189,9 @@ def _describe(exc):
 def _own_network():
     """Move into a new, empty network namespace (no interface is up: no UDP, no TCP).
 
-    Only possible with CAP_SYS_ADMIN (the grader running as root); Landlock's TCP
-    rules hold either way.
+    Only for a grader run without the sandbox (``--unsafe-no-sandbox``), where
+    it needs CAP_SYS_ADMIN (the grader running as root); bubblewrap gives the
+    sandbox a network namespace of its own.
     """
     import ctypes
 
@@ -205,93 +208,49 @@ def _shell():
     return InteractiveShell.instance(config=config)
 
 
-def main(fd, config, in_zygote=False):
+def _close_other_fds(keep):
+    """Close every inherited file descriptor but 0, 1, 2 and ``keep``."""
+    top = os.sysconf("SC_OPEN_MAX")
+    os.closerange(3, keep)
+    os.closerange(keep + 1, top if top > 0 else 65536)
+
+
+def main(fd):
+    _close_other_fds(fd)
     sock = socket.socket(fileno=fd)
-    if in_zygote:  # forked from the zygote: its own session, folder and environment
-        os.setsid()
-        os.chdir(config["folder"])
-        for var in ["HOME", "TMPDIR", "MPLCONFIGDIR"]:
-            os.environ[var] = config["folder"]
+    hello = _channel.receive(sock)  # the configuration and the data the homework needs
+    config = hello.get("config", {})
     _limit(config)
     import numpy as np
 
     data = {}
-    hello = _channel.receive(sock)  # the data the homework needs, e.g. MNIST samples
     for key, (X, y) in hello.get("mnist", {}).items():
         data[key] = (_channel.decode(X, None), _channel.decode(y, None))
-    for module in config.get("preload", []):
-        __import__(module)
-    shell = _shell()
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 1)  # a submission that prints gigabytes fills nothing
-    os.dup2(devnull, 2)
-    _stand_in([tuple(pair) for pair in config.get("allowed", [])], data)
-    _stand_in_otter()
-    confinement = ["network namespace"] if in_zygote and config.get("netns") or _own_network() else []
-    if config.get("landlock", True):
-        confinement += _landlock.restrict(config["read_only"], [os.getcwd(), os.devnull])
-    _channel.send(sock, {"confinement": confinement, "pid": os.getpid()})
-    del np
-    Server(sock, shell).serve()
-
-
-def zygote(path, config):
-    """Fork a runner for each grading process that connects to the Unix socket ``path``.
-
-    Started fresh by the batch (never forked from a process that holds tests),
-    it imports the libraries once, so each runner starts warm. A request is a
-    folder name (its limits and confinement are the zygote's own ``config``,
-    not the request's) and the channel's file descriptor (``SCM_RIGHTS``). For
-    each, an intermediate process forks the runner, tells the grading process
-    its pid and, when it ends, its wait status.
-    """
-    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    listener.bind(path)
-    listener.listen(64)
-    netns = _own_network()
-    import numpy  # noqa: F401
-
+    del hello
     for module in config.get("preload", []):
         try:
             __import__(module)
         except Exception:
             pass
-    from IPython.core.interactiveshell import InteractiveShell  # noqa: F401
-
-    base = os.path.realpath(os.path.dirname(path))
-    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the intermediate processes reap themselves
-    while True:
-        conn, _ = listener.accept()
-        try:
-            message, fds, _, _ = socket.recv_fds(conn, 4096, 1)
-            folder = os.path.realpath(os.path.join(base, json.loads(message)["folder"]))
-            if len(fds) != 1 or os.path.dirname(os.path.dirname(folder)) != base:
-                raise ValueError("bad request")
-        except Exception:
-            conn.close()
-            continue
-        if os.fork() == 0:
-            listener.close()
-            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-            pid = os.fork()
-            if pid == 0:
-                conn.close()
-                main(fds[0], {**config, "folder": folder, "netns": netns}, in_zygote=True)
-                os._exit(0)
-            os.close(fds[0])
-            _channel.send(conn, {"pid": pid})
-            _, status = os.waitpid(pid, 0)
-            try:
-                _channel.send(conn, {"status": status})
-            except OSError:
-                pass
-            os._exit(0)
-        conn.close()
-        os.close(fds[0])
+    shell = _shell()
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)  # a submission that prints gigabytes fills nothing
+    os.dup2(devnull, 2)
+    os.close(devnull)
+    _stand_in([tuple(pair) for pair in config.get("allowed", [])], data)
+    _stand_in_otter()
+    confinement = []
+    if config.get("own_network") and _own_network():
+        confinement.append("network namespace")
+    if config.get("landlock", True):
+        confinement += _landlock.restrict(config["read_only"],
+                                          [os.getcwd(), *config.get("read_write", []),
+                                           os.devnull])
+    _channel.send(sock, {"confinement": confinement, "pid": os.getpid()},
+                  limit=_channel.MAX_REPLY)
+    del np
+    Server(sock, shell).serve()
 
 
 if __name__ == "__main__":
-    if sys.argv[1] == "--zygote":
-        zygote(sys.argv[2], json.loads(sys.argv[3]))
-    else:
-        main(int(sys.argv[1]), json.loads(sys.argv[2]))
+    main(int(sys.argv[1]))

@@ -105,7 +105,6 @@ def preflight(homework, paths, shard=None):
     of hw4, not hw1"``. A notebook that does not say its homework is graded (a
     missing ``metadata.otter``, or no notebook at all: grading says so).
     """
-    from .shards import shard_slice
 
     found, problems = expand(paths)
     batch = sorted(dict.fromkeys([*found, *problems]))
@@ -271,3 +270,12 @@ def write_output(path, text):
     record_path.write_text(json.dumps(dict(sorted(record.items())), indent=1) + "\n",
                            encoding="utf-8")
     return saved
+
+
+def shard_slice(batch, k, n):
+    """The submissions of shard ``k`` of ``n``: every n-th of the sorted batch from the k-th.
+
+    >>> shard_slice(["e", "a", "c", "b", "d"], 1, 2), shard_slice(["e", "a", "c", "b", "d"], 2, 2)
+    (['a', 'c', 'e'], ['b', 'd'])
+    """
+    return sorted(batch)[k - 1 :: n]

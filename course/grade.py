@@ -1,36 +1,48 @@
 """Grade a batch of submissions into one CSV: each in two processes, one row each.
 
-For each submission a grading process (:mod:`course.worker`, forked from a warm
-forkserver that has imported otter and the scientific stack once) starts the
-submission's own process (:mod:`course._runner`) fresh, in an empty folder of
-its own, with memory, file-size, process and CPU limits and confined by
-Landlock. The grading process holds the tests and never runs submission code;
-the submission's process never sees the tests. Whatever happens, every
-submission gets exactly one row: its scores and ``ok``, or the scores it earned
-before it stopped and a status naming what happened (``timeout (60 s)``,
-``error: memory limit (2 GiB)``, ``error: cell 3 raised NameError: ...``). The
-rows follow the order of the file names, so rerunning on the same inputs gives
-the same CSV. Questions and points come from the autograder archive; the
+Each path is checked first: only a regular file of at most
+:data:`MAX_SUBMISSION` bytes is a submission, read once (a symbolic link, a
+FIFO, a device or a folder named ``*.ipynb`` gets a row with a status). The
+autograder archive's tests are read once into memory. For each submission a
+grading process (:mod:`course.worker`, forked from a warm forkserver that has
+imported otter and the scientific stack once, with a memory limit of its own)
+starts the submission's own process (:mod:`course._runner`) fresh, in a
+bubblewrap sandbox (:mod:`course.sandbox`) whose only writable folder holds
+the notebook, with memory, file-size, process and CPU limits. The grading
+process holds the tests and never runs submission code; the submission's
+process never sees the tests. Whatever happens, every submission gets exactly
+one row: its scores and ``ok``, or the scores it earned before it stopped and a
+status naming what happened (``timeout (60 s)``, ``error: memory limit (2
+GiB)``, ``error: cell 3 raised NameError: ...``). The rows follow the order of
+the file names, so rerunning on the same inputs gives the same CSV and the
+same result files. Questions and points come from the autograder archive; the
 questions graded by hand (``manual: true``, which the archive does not know)
 from the master: their answers are collected into pages, not scored
-(:mod:`course.manual`).
+(:mod:`course.manual`). What a batch writes (the CSV, the result files, the
+answer pages) is :func:`write_batch`'s; a shard of a batch goes to
+:mod:`course.shards` instead, for ``collect`` to write the same files.
 """
 
 import json
 import multiprocessing
 import os
-import re
 import shutil
 import signal
 import sys
 import tempfile
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from .master import archive_questions, read_cells, samples_needed, setup_of  # noqa: F401
 from .masters import natural_key
-from .masters import tidy_number as _number
+from .results import (  # noqa: F401  (what a batch writes; re-exported for callers)
+    make_row,
+    manual_dir,
+    not_run_answers,
+    question_order,
+    result_text,
+    results_dir,
+    write_batch,
+)
 
 #: Default limits of a submission's process.
 DEFAULT_LIMITS = {"memory": 2 * 2**30, "file_size": 64 * 2**20, "processes": 64}
@@ -49,42 +61,63 @@ def parse_size(text):
     return int(float(match.group(1)) * factor)
 
 
-def make_row(submission, questions, result, manual=()):
-    """One CSV row (a dict) from a worker's result; missing questions score 0.
+def read_tests(autograder):
+    """``{question: OK-format test spec}`` of an autograder zip, read into memory (natural order).
 
-    ``questions`` are the auto-graded questions, ``manual`` those graded by
-    hand: their cells stay empty, and the row gives the auto-graded total and
-    maximum and the manual maximum apart (no total that counts a manual
-    question as 0 or as full marks). Columns follow the questions' natural order.
-
-    >>> from course import Question
-    >>> qs = [Question("q1", 2), Question("q2", 3)]
-    >>> make_row("a.ipynb", qs, {"status": "ok", "scores": {"q1": {"score": 2.0}}})
-    {'file': 'a.ipynb', 'q1': 2, 'q2': 0, 'auto total': 2, 'auto max': 5, 'manual max': 0, \
-'status': 'ok'}
-    >>> make_row("b.ipynb", qs, {"status": "timeout", "scores": {}},
-    ...          [Question("q1b", 1, manual=True)])["q1b"]
-    ''
+    Each ``tests/*.py`` of the archive is parsed by the one reader of otter's test
+    files (:func:`course._otter.archive_specs`), never executed and never written
+    anywhere. A test file of another form is a ``ValueError``.
     """
-    scores = {q.name: _number(result["scores"].get(q.name, {}).get("score", 0)) for q in questions}
-    row = {"file": submission}
-    for name in question_order([*questions, *manual]):
-        row[name] = scores.get(name, "")
-    row["auto total"] = _number(sum(scores.values()))
-    row["auto max"] = _number(sum(q.points for q in questions))
-    row["manual max"] = _number(sum(q.points for q in manual))
-    row["status"] = result["status"]
-    return row
+    from . import _otter
+
+    tests = _otter.archive_specs(autograder)
+    return {q: tests[q] for q in sorted(tests, key=natural_key)}
 
 
-def question_order(questions):
-    """Question names in natural order: q2 before q10, q3 before q3b before q4.
+#: Largest submission read (bytes); a larger file is a row with a status, unread.
+MAX_SUBMISSION = 20 * 2**20
 
-    >>> from course import Question
-    >>> question_order([Question("q10", 1), Question("q3b", 1), Question("q3", 1)])
-    ['q3', 'q3b', 'q10']
+
+def read_submission(path, limit=MAX_SUBMISSION):
+    """``(bytes, None)`` for a regular file of at most ``limit`` bytes, else ``(None, status)``.
+
+    The path is never followed: a symbolic link, a FIFO, a device, a socket or a
+    folder is not a submission, whatever its name. The file is opened without
+    blocking and without following links, checked again on the open descriptor,
+    and read once. No byte of it ever appears in a status.
     """
-    return sorted((q.name for q in questions), key=natural_key)
+    import stat
+
+    kinds = [(stat.S_ISLNK, "a symbolic link"), (stat.S_ISDIR, "a folder"),
+             (stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device"),
+             (stat.S_ISSOCK, "a socket")]
+
+    def not_regular(mode):
+        kind = next((name for test, name in kinds if test(mode)), "not a regular file")
+        return None, f"error: not a submission: {kind}, not a regular file"
+
+    try:
+        info = os.lstat(path)
+    except OSError as exc:
+        return None, f"error: cannot read the file ({exc.strerror or type(exc).__name__})"
+    if not stat.S_ISREG(info.st_mode):
+        return not_regular(info.st_mode)
+    too_large = (None, f"error: file too large ({info.st_size:,} bytes; the limit is "
+                 f"{limit:,})")
+    if info.st_size > limit:
+        return too_large
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as exc:
+        return None, f"error: cannot read the file ({exc.strerror or type(exc).__name__})"
+    with os.fdopen(fd, "rb") as f:
+        info = os.fstat(f.fileno())  # swapped between lstat and open?
+        if not stat.S_ISREG(info.st_mode):
+            return not_regular(info.st_mode)
+        content = f.read(limit + 1)
+    if len(content) > limit:
+        return too_large
+    return content, None
 
 
 def _kill_tree(pid):
@@ -106,77 +139,76 @@ def _kill_tree(pid):
         pass
 
 
-def _context():
-    """A forkserver that has imported otter and the scientific stack once."""
+def modules_to_preload(imports, tests):
+    """Modules that the set-up ``imports`` and the ``tests``' code import (dotted names, sorted).
+
+    >>> modules_to_preload(["import numpy as np", "from sklearn.metrics import f1_score"],
+    ...                    {"q1": {"suites": [{"cases": [{"code": ">>> import scipy.stats"}]}]}})
+    ['numpy', 'scipy.stats', 'sklearn.metrics']
+    """
+    import ast
+    import doctest
+
+    sources = list(imports)
+    for spec in tests.values():
+        for suite in spec.get("suites", []):
+            for case in suite.get("cases", []):
+                sources += [e.source for e in doctest.DocTestParser().get_examples(case["code"])]
+    found = set()
+    for source in sources:
+        try:
+            tree = ast.parse(source)
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                found.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                found.add(node.module)
+    return sorted(m for m in found if m.split(".")[0] not in ("otter", "course"))
+
+
+def _context(preload=()):
+    """A forkserver that has imported otter, NumPy and the modules ``preload`` once."""
     # One core per submission: BLAS threads would fight over the --jobs processes,
     # and threads must not exist in the forkserver when it forks.
     for var in ["OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"]:
         os.environ[var] = "1"
     os.environ.setdefault("MPLBACKEND", "Agg")
     ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["course._preload"])
+    ctx.set_forkserver_preload(["course._preload", *preload])
     warm_up = ctx.Process(target=os.getpid)  # start the server before any clock runs
     warm_up.start()
     warm_up.join()
     return ctx
 
 
-def grade_one(ctx, submission, autograder, name, folder, options):
-    """Grade one submission in a forked grading process; return its result dict."""
+def grade_one(ctx, content, name, folder, options):
+    """Grade one submission (its bytes) in a forked grading process; return its result dict.
+
+    ``options`` holds ``tests`` (from :func:`read_tests`) and the keyword
+    arguments of :func:`course.worker.grade`.
+    """
     from .worker import run
 
-    out, work, run_dir = Path(folder, "result.json"), Path(folder, "work"), Path(folder, "run")
-    work.mkdir(mode=0o700)
-    run_dir.mkdir(mode=0o700)
-    proc = ctx.Process(target=run, args=(str(Path(submission).resolve()),
-                                         str(Path(autograder).resolve()), name, str(out),
-                                         str(work), str(run_dir), options))
+    out = Path(folder, "result.json")
+    options = dict(options)
+    tests = options.pop("tests")
+    proc = ctx.Process(target=run, args=(content, tests, name, str(out), str(folder), options))
     proc.start()
     proc.join(options["timeout"] + 60)  # the grading process keeps the timeout itself
     timed_out = proc.is_alive()
     _kill_tree(proc.pid)
-    proc.join()
+    proc.join(30)
     if timed_out:
         return {"status": f"timeout ({options['timeout']:g} s)", "scores": {}}
     try:
+        if out.stat().st_size > 2**20:
+            raise ValueError("result too large")
         return json.loads(out.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {"status": f"error: grading failed (grading process exit code {proc.exitcode})",
                 "scores": {}}
-
-
-def _start_zygote(base, options, limits):
-    """Start the batch's zygote (a fresh interpreter that forks warm runners); or None.
-
-    Returns ``(socket path, Popen)``. The zygote holds the limits and confinement
-    of every runner; a grading process only names the runner's folder.
-    """
-    import secrets
-    import subprocess
-
-    from .worker import _RUNNER, _read_only_paths, allowed_lecture_code
-
-    path = base / f"zygote-{secrets.token_hex(16)}.sock"
-    if len(str(path)) > 100:  # AF_UNIX paths are short; then each runner starts cold
-        return None
-    modules = [line.split()[1].split(".")[0] if line.startswith("import ") else line.split()[1]
-               for line in options["setup"]["imports"]]
-    preload = ["numpy", "scipy.special", "scipy.stats"] + [
-        m for m in dict.fromkeys(modules) if not m.startswith(("lecture_code", "otter"))]
-    config = {**limits, "allowed": allowed_lecture_code(options["setup"]["imports"]),
-              "read_only": _read_only_paths(), "landlock": True, "preload": preload}
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(base), "LANG": "C.UTF-8", "MPLBACKEND": "Agg",
-           "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-           "PYTHONHASHSEED": "0"}
-    proc = subprocess.Popen([sys.executable, "-I", str(_RUNNER), "--zygote", str(path),
-                             json.dumps(config)], cwd=base, env=env, start_new_session=True,
-                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    for _ in range(500):  # it binds the socket first thing (before importing anything heavy)
-        if path.exists() or proc.poll() is not None:
-            break
-        time.sleep(0.01)
-    return (str(path), proc) if path.exists() else None
 
 
 _warned = set()
@@ -188,8 +220,14 @@ def _warn_once(message):
         print(f"warning: {message}", file=sys.stderr)
 
 
+#: The status every row gets when the batch ran with ``--unsafe-no-sandbox``.
+UNSAFE = "unsafe: graded without a sandbox (--unsafe-no-sandbox)"
+#: Memory limit (RLIMIT_AS) of each grading process, the trusted side.
+GRADER_MEMORY = 6 * 2**30
+
+
 def grade_batch(name, submissions, autograder, out_csv, *, master_cells=(), timeout=60,
-                jobs=1, limits=None, statuses=None, shard=None):
+                jobs=1, limits=None, statuses=None, shard=None, unsafe_no_sandbox=False):
     """Grade ``submissions`` of homework ``name``; write the CSV and one JSON per submission.
 
     ``master_cells`` are the master's cells (its set-up imports and data, and
@@ -203,9 +241,15 @@ def grade_batch(name, submissions, autograder, out_csv, *, master_cells=(), time
     the batch is graded, into its shard folder (:mod:`course.shards`), for
     ``collect`` to write the same files later. Returns the report of
     :func:`write_batch` (or :func:`course.shards.write_shard`).
+
+    Each submission runs in a bubblewrap sandbox (:mod:`course.sandbox`).
+    Where that is impossible, :class:`course.sandbox.SandboxUnavailable` is
+    raised before anything runs, unless ``unsafe_no_sandbox``: then every
+    row's status says :data:`UNSAFE`.
     """
+    from .batch import shard_slice
     from .manual import manual_questions
-    from .shards import shard_slice
+    from .master import archive_questions
 
     statuses = dict(statuses or {})
     batch = sorted(dict.fromkeys([*map(str, submissions), *statuses]))
@@ -219,122 +263,69 @@ def grade_batch(name, submissions, autograder, out_csv, *, master_cells=(), time
                          "in the autograder archive: run `python -m course assign`")
     todo = shard_slice(batch, *shard) if shard else batch
     results = {s: {"status": statuses[s], "scores": {}} for s in todo if s in statuses}
-    results.update(run_submissions(name, [s for s in todo if s not in statuses], autograder,
+    ran, answers = run_submissions(name, [s for s in todo if s not in statuses], autograder,
                                    master_cells=master_cells, timeout=timeout, jobs=jobs,
-                                   limits=limits))
+                                   limits=limits, manual=manual,
+                                   unsafe_no_sandbox=unsafe_no_sandbox)
+    results.update(ran)
     results = {s: {**results[s], "file": s} for s in todo}
-    answers = collect_all_answers(todo, manual, statuses)
+    answers.update(not_run_answers([s for s in todo if s in statuses], manual, statuses))
     if shard:
         from .shards import write_shard
 
-        return write_shard(out_csv, name, batch, shard, autograder,
-                           {"timeout": timeout, "limits": limits}, questions, manual,
+        options = {"timeout": timeout, "limits": limits, "unsafe_no_sandbox": unsafe_no_sandbox}
+        return write_shard(out_csv, name, batch, shard, autograder, options, questions, manual,
                            results, answers)
     return write_batch(out_csv, name, batch, questions, manual, results, answers)
 
 
-def collect_all_answers(submissions, manual, statuses=None):
-    """Each submission's written answers to the ``manual`` questions (read, never run)."""
-    from .manual import collect_answers
-
-    if not manual:
-        return {}
-    statuses = statuses or {}
-    return {s: ({q.name: None for q in manual} | {"_error": f"not graded ({statuses[s]})"}
-                if s in statuses else collect_answers(s, manual)) for s in submissions}
-
-
-def result_text(result):
-    """A submission's details as written to its JSON file (no time in it: reproducible)."""
-    return json.dumps({k: v for k, v in result.items() if k != "seconds"}, indent=1,
-                      sort_keys=True) + "\n"
-
-
-def write_batch(out_csv, name, batch, questions, manual, results, answers):
-    """Write what grading ``batch`` gives: the CSV, ``<out>-results/``, ``<out>-manual/``.
-
-    ``results`` maps every submission of ``batch`` to its result dict and
-    ``answers`` to its written answers (if the homework has ``manual``
-    questions). Details of submissions no longer in the batch are removed from
-    ``<out>-results/`` (they are generated; the CSV is the record), a CSV or
-    ``scores.csv`` that a person changed is backed up with a timestamp, and the
-    scores entered in ``scores.csv`` are kept. Returns a report dict: ``rows``,
-    ``backups``, ``removed`` (submissions of the CSV it replaces that are not in
-    the batch) and, with manual questions,
-    ``manual`` (:func:`course.manual.write_answers`'s report).
-    """
-    from .batch import csv_safe, result_names
-    from .manual import write_answers, write_rows
-
-    out_csv = Path(out_csv)
-    names = result_names(batch)
-    json_dir = results_dir(out_csv)
-    json_dir.mkdir(parents=True, exist_ok=True)
-    for submission in batch:
-        (json_dir / names[submission]).write_text(result_text(results[submission]),
-                                                  encoding="utf-8")
-    current = set(names.values())
-    for stale in json_dir.glob("*.json"):
-        if stale.name not in current:
-            stale.unlink()
-    listed = {csv_safe(s) for s in batch}  # the CSV holds the file names spreadsheet-safe
-    removed = [f for f in previous_files(out_csv) if f not in listed]
-    rows = [make_row(s, questions, results[s], manual) for s in batch]
-    fields = list(make_row("", questions, {"status": "", "scores": {}}, manual))
-    backups = [write_rows(out_csv, fields, rows)]
-    report = {"rows": rows, "removed": removed}
-    if manual:
-        report["manual"] = write_answers(manual_dir(out_csv), name, manual,
-                                         {s: answers[s] for s in batch})
-        backups += report["manual"]["backups"]
-    report["backups"] = [b for b in backups if b]
-    return report
-
-
-def previous_files(out_csv):
-    """The submissions in an existing grades CSV (none if there is none, or it is unreadable)."""
-    import csv
-
-    try:
-        with open(out_csv, newline="", encoding="utf-8") as f:
-            return [row.get("file") or "" for row in csv.DictReader(f)]
-    except (OSError, UnicodeDecodeError, csv.Error):
-        return []
-
-
 def run_submissions(name, submissions, autograder, *, master_cells=(), timeout=60, jobs=1,
-                    limits=None):
-    """Run and score each submission in its sandbox: ``{submission: result dict}``.
+                    limits=None, manual=(), unsafe_no_sandbox=False):
+    """Run and score each submission in its sandbox: ``({submission: result}, {submission: answers})``.
 
     Every submission gets a result, whatever happened (``status`` and
-    ``scores``, the scores it earned before it stopped). Nothing is written.
+    ``scores``, the scores it earned before it stopped), and, if the homework
+    has ``manual`` questions, its written answers, read from the same bytes
+    that were graded (never executed). Nothing is written.
     """
     from . import _landlock
+    from .manual import collect_answers
+    from .master import read_cells, samples_needed, setup_of
+    from .sandbox import SandboxUnavailable, check
     from .worker import Cgroup
 
     if not submissions:
-        return {}
+        return {}, {}
+
+    sandbox = True
+    try:
+        check()
+    except SandboxUnavailable as exc:
+        if not unsafe_no_sandbox:
+            raise SandboxUnavailable(f"{exc}. Submissions are only graded in the sandbox; "
+                                     "`--unsafe-no-sandbox` grades them without it") from None
+        sandbox = False
+        _warn_once(f"{exc}: grading WITHOUT a sandbox, as asked (--unsafe-no-sandbox)")
     limits = {**DEFAULT_LIMITS, **(limits or {})}
     limits.setdefault("cpu", int(timeout) + 10)
+    tests = read_tests(autograder)  # into memory, once: no test file is ever written
     master = read_cells(master_cells)  # read once: set-up, manual questions, samples
-    options = {"setup": setup_of(master), "limits": limits, "timeout": timeout}
-    # the zygote and the forkserver import their libraries while this process reads the archive
-    base = Path(tempfile.mkdtemp(prefix="course-grade-")).resolve()
-    zygote = _start_zygote(base, options, limits)
-    options["zygote"] = zygote and zygote[0]
-    server = ThreadPoolExecutor(max_workers=1).submit(_context)
+    setup = setup_of(master)
+    options = {"setup": setup, "limits": limits, "timeout": timeout,
+               "tests": tests, "sandbox": sandbox,
+               "grader_memory": max(GRADER_MEMORY, 2 * limits["memory"])}
+    # the forkserver imports its libraries while this process goes on
+    server = ThreadPoolExecutor(max_workers=1).submit(
+        _context, modules_to_preload(setup["imports"], tests))
+    ctx = server.result()
 
-    if _landlock.abi_version() < 1:
-        _warn_once("this kernel has no Landlock: submissions can read and write any file "
-                   "this user can and open network connections (see the README)")
-    elif _landlock.abi_version() < 6:
-        _warn_once(f"Landlock ABI {_landlock.abi_version()}: "
-                   + ("no network rules, " if _landlock.abi_version() < 4 else "")
-                   + "no signal scoping (see the README)")
+    if not sandbox and _landlock.abi_version() < 1:
+        _warn_once("this kernel has no Landlock either: submissions can read and write any "
+                   "file this user can and open network connections (see docs/security.md)")
     probe = Cgroup.create(f"course-grade-probe-{os.getpid()}", 1)
     if probe is None:
         _warn_once("no writable pids cgroup: the number of processes is not limited, "
-                   "only killed at the end (see the README)")
+                   "only killed at the end (see docs/security.md)")
     else:
         probe.kill_all()
 
@@ -343,16 +334,21 @@ def run_submissions(name, submissions, autograder, *, master_cells=(), timeout=6
         from lecture_code import mnist_sample
 
         options["data"][f"{n}-{seed}"] = mnist_sample(n, random_state=seed)
-    ctx = server.result()
+    # the sandbox user may pass through (not list) the batch's folder to its staged files
+    base = Path(tempfile.mkdtemp(prefix="course-grade-")).resolve()
+    base.chmod(0o711)
 
     def run(job):
         index, submission = job
+        content, status = read_submission(submission)
         folder = base / str(index)
-        folder.mkdir(mode=0o700)
+        folder.mkdir(mode=0o711)
         cgroup = f"course-grade-{os.getpid()}-{index}" if probe else None
         try:
-            result = grade_one(ctx, submission, autograder, name, folder,
-                               {**options, "cgroup_name": cgroup})
+            if content is None:
+                result = {"status": status, "scores": {}}
+            else:
+                result = grade_one(ctx, content, name, folder, {**options, "cgroup_name": cgroup})
         except Exception as exc:  # never lose a row, whatever happened
             result = {"status": f"error: grader crashed ({type(exc).__name__}: {exc})"[:250],
                       "scores": {}}
@@ -360,23 +356,17 @@ def run_submissions(name, submissions, autograder, *, master_cells=(), timeout=6
             if cgroup:  # a grading process that was killed leaves its cgroup behind
                 Cgroup.remove(cgroup)
             shutil.rmtree(folder, ignore_errors=True)
+        if not sandbox:
+            result["status"] = f"{result['status']}; {UNSAFE}"
+        if manual:  # the answers are read from the same bytes, never executed
+            answers[submission] = collect_answers(content, manual, status)
         return submission, result
+
+    answers = {}
 
     try:
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            return dict(pool.map(run, enumerate(submissions)))
+            results = dict(pool.map(run, enumerate(submissions)))
     finally:
-        if zygote:
-            _kill_tree(zygote[1].pid)
-            zygote[1].wait()
         shutil.rmtree(base, ignore_errors=True)
-
-
-def results_dir(out_csv):
-    """The folder of the per-submission JSON files of a grades CSV: ``<stem>-results``."""
-    return Path(out_csv).with_name(Path(out_csv).stem + "-results")
-
-
-def manual_dir(out_csv):
-    """The folder of the answer pages and ``scores.csv`` of a grades CSV: ``<stem>-manual``."""
-    return Path(out_csv).with_name(Path(out_csv).stem + "-manual")
+    return results, answers

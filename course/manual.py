@@ -130,21 +130,26 @@ def answers_in(cells, questions):
     return answers
 
 
-def collect_answers(path, questions):
-    """``{question: answer text or None}`` of the submission at ``path`` (never executed).
+def collect_answers(content, questions, reason=None):
+    """``{question: answer text or None}`` of a submission's bytes ``content`` (never executed).
 
-    An unreadable or oversized file gives None for every question, with the
-    reason in ``"_error"``.
+    The batch reads each file once (:func:`course.grade.read_submission`) and
+    passes the same bytes here; ``content`` None means the file was not read,
+    for ``reason``. An unreadable or oversized notebook gives None for every
+    question, with the reason in ``"_error"`` (never a byte of the file).
     """
     none = {q.name: None for q in questions}
+    if content is None:
+        return {**none, "_error": "not read: not a regular file of a readable size"
+                if reason is None else "not read: " + reason.removeprefix("error: ")}
     try:
-        if Path(path).stat().st_size > MAX_NOTEBOOK_BYTES:
+        if len(content) > MAX_NOTEBOOK_BYTES:
             return {**none, "_error": f"not read: larger than {MAX_NOTEBOOK_BYTES >> 20} MiB"}
-        nb = json.loads(Path(path).read_text(encoding="utf-8"))
+        nb = json.loads(content.decode("utf-8"))
         cells = nb["cells"]
         if not isinstance(cells, list):
             raise TypeError("cells is not a list")
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError) as exc:
         return {**none, "_error": f"not read: not a Jupyter notebook ({type(exc).__name__})"}
     return answers_in(cells, questions)
 

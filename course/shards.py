@@ -10,7 +10,7 @@ shard killed mid-way leaves nothing that looks finished), with a manifest
 ``shard.json``: the homework, the batch, the autograder zip's SHA-256 and the
 options that change scores. ``collect`` checks that the N shards are all
 there, once each, and of the same run, then writes exactly the files that
-grading the batch on one machine writes (:func:`course.grade.write_batch`).
+grading the batch on one machine writes (:func:`course.results.write_batch`).
 
 ``--shard auto/N`` takes K from the scheduler's array index:
 ``SLURM_ARRAY_TASK_ID`` (less ``SLURM_ARRAY_TASK_MIN``, so ``--array=0-3`` and
@@ -24,6 +24,8 @@ import os
 import re
 import shutil
 from pathlib import Path
+
+from .batch import shard_slice  # noqa: F401  (re-exported: the shards of a batch)
 
 #: The scheduler's array index variables ``--shard auto/N`` reads, in this order.
 INDEX_VARIABLES = ["SLURM_ARRAY_TASK_ID", "JOB_COMPLETION_INDEX", "AWS_BATCH_JOB_ARRAY_INDEX"]
@@ -83,15 +85,6 @@ def parse_shard(text, environ=None):
     return index + 1, n
 
 
-def shard_slice(batch, k, n):
-    """The submissions of shard ``k`` of ``n``: every n-th of the sorted batch from the k-th.
-
-    >>> shard_slice(["e", "a", "c", "b", "d"], 1, 2), shard_slice(["e", "a", "c", "b", "d"], 2, 2)
-    (['a', 'c', 'e'], ['b', 'd'])
-    """
-    return sorted(batch)[k - 1::n]
-
-
 def shards_dir(out_csv):
     """The folder of the shards of a grades CSV: ``<stem>-shards`` beside it."""
     return Path(out_csv).with_name(Path(out_csv).stem + "-shards")
@@ -113,7 +106,7 @@ def write_shard(out_csv, name, batch, shard, autograder, options, questions, man
     ``results`` and ``answers`` hold the shard's submissions. Returns a report
     dict: ``rows`` (the shard's) and ``folder``.
     """
-    from .grade import make_row
+    from .results import make_row
 
     k, n = shard
     files = shard_slice(batch, k, n)
@@ -207,9 +200,9 @@ def check_shards(folder, homework):
 def collect(homework, folder, out_csv):
     """Merge the shards in ``folder`` into the files one-machine grading writes at ``out_csv``.
 
-    Returns the report of :func:`course.grade.write_batch`.
+    Returns the report of :func:`course.results.write_batch`.
     """
-    from .grade import write_batch
+    from .results import write_batch
     from .manual import ManualQuestion
     from .masters import Question
 

@@ -1,16 +1,16 @@
 """Grade one submission: the trusted side, which never executes submission code.
 
 The submission's code runs in another process (:mod:`course._runner`), started
-fresh for it in a folder that holds only its copy of the notebook, limited and
-confined there. This process walks through the notebook's code cells and asks
-that process to run each one; where the notebook has one of otter's check cells
-(``grader.check("q1")``) it runs that question's tests right then, as otter's
-grading does, and at the end every test not yet run
-(``Checker.check_if_not_already_checked``). The tests are otter's own test
-files from the autograder archive, run by otter's ``Checker`` and scored by
-``GradingResults``, in a namespace where the submission's names are data
-fetched through the channel (:mod:`course._channel`) or :class:`Remote`
-handles, so ``surprise(_p)`` or ``model.predict(X)`` becomes a request and its
+fresh for it in a bubblewrap sandbox (:mod:`course.sandbox`) whose only
+writable folder holds its copy of the notebook. This process walks through
+the notebook's code cells and asks that process to run each one; where the
+notebook has one of otter's check cells (``grader.check("q1")``) it runs that
+question's tests right then, as otter's grading does, and at the end every
+test not yet run. The tests exist only in this process's memory: otter's
+``OKTestFile`` objects built from the specs the batch read once from the
+autograder archive (never a file a submission could reach), run in a
+namespace where the submission's names are data fetched through the channel
+(:mod:`course._channel`) or :class:`Remote` handles, so ``surprise(_p)`` or ``model.predict(X)`` becomes a request and its
 answer comes back as data that the tests' own NumPy compares.
 
 What the submission cannot change: the test code, NumPy and the builtins the
@@ -24,13 +24,11 @@ import importlib
 import json
 import os
 import re
-import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
-import zipfile
 from pathlib import Path
 
 from . import _channel
@@ -129,40 +127,44 @@ class Remote:
 
 
 class Submission:
-    """The submission's process and the channel to it; every request has the deadline."""
+    """The submission's process and the channel to it; every request has the deadline.
 
-    def __init__(self, folder, config, deadline, data=None, cgroup=None, zygote=None):
+    ``sandbox`` is None (``--unsafe-no-sandbox``: the runner runs as this
+    process's user, with only its limits, Landlock and a network namespace) or
+    ``{"runner": folder of the runner's files, "sources": {path inside: path to
+    bind}}`` for :mod:`course.sandbox`. ``config`` is the runner's configuration
+    (limits and Landlock rules), sent as the first message with ``data``.
+    """
+
+    def __init__(self, folder, config, deadline, data=None, cgroup=None, sandbox=None):
+        from . import sandbox as _sandbox
+
         self.folder, self.deadline, self.gone, self.cgroup = folder, deadline, None, cgroup
-        self.proc = self.zygote = self.code = None
+        self.proc = self.code = None
         mine, theirs = socket.socketpair()
-        if zygote:  # a warm runner forked by the batch's zygote
-            try:
-                self.zygote = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-                self.zygote.settimeout(max(1.0, deadline - time.monotonic()))
-                self.zygote.connect(zygote)
-                folder_name = os.path.relpath(folder, os.path.dirname(zygote))
-                socket.send_fds(self.zygote, [json.dumps({"folder": folder_name}).encode()],
-                                [theirs.fileno()])
-                self.pid = int(_channel.receive(self.zygote)["pid"])
-            except (OSError, EOFError, KeyError, ValueError, _channel.ProtocolError):
-                self.zygote.close()  # the zygote is gone: start this runner cold
-                self.zygote = zygote = None
-        if not zygote:
-            env = {"PATH": "/usr/bin:/bin", "HOME": str(folder), "TMPDIR": str(folder),
-                   "LANG": "C.UTF-8", "MPLBACKEND": "Agg", "MPLCONFIGDIR": str(folder),
-                   "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-                   "PYTHONHASHSEED": "0"}
-            with open(Path(folder).parent / (Path(folder).name + ".log"), "wb") as log:
+        fd = theirs.fileno()
+        quiet = {"stdin": subprocess.DEVNULL, "stdout": subprocess.DEVNULL,
+                 "stderr": subprocess.DEVNULL}
+        try:
+            if sandbox is not None:
+                args = _sandbox.command(folder, sandbox["runner"], sandbox["sources"], fd,
+                                        tmp_size=sandbox["tmp_size"])
+                uid = _sandbox.SANDBOX_UID if os.geteuid() == 0 else None
+                self.proc = _sandbox.start(args, fd, config, uid=uid, env={}, cwd="/",
+                                           cgroup_procs=cgroup and cgroup.procs_files, **quiet)
+            else:
+                env = {**_sandbox.ENVIRONMENT, "HOME": str(folder), "TMPDIR": str(folder),
+                       "MPLCONFIGDIR": str(folder)}
                 self.proc = subprocess.Popen(
-                    [sys.executable, "-I", str(_RUNNER), str(theirs.fileno()), json.dumps(config)],
-                    cwd=folder, env=env, pass_fds=[theirs.fileno()], start_new_session=True,
-                    stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log)
-            self.pid = self.proc.pid
-        theirs.close()
+                    [sys.executable, "-I", str(_RUNNER), str(fd)], cwd=folder, env=env,
+                    pass_fds=[fd], start_new_session=True,
+                    preexec_fn=_sandbox.preexec(config, cgroup and cgroup.procs_files), **quiet)
+        finally:
+            theirs.close()
+        self.pid = self.proc.pid
         self.sock = mine
-        if cgroup:
-            cgroup.add(self.pid)
-        self._send({"mnist": {key: [self.encode(X), self.encode(y)]
+        self._send({"config": config,
+                    "mnist": {key: [self.encode(X), self.encode(y)]
                               for key, (X, y) in (data or {}).items()}})
         self.confinement = self._receive().get("confinement", [])
 
@@ -181,6 +183,11 @@ class Submission:
     def _fail(self, reason):
         if self.gone is None:
             self.gone = reason
+            if reason == "exited" and self.proc is not None:
+                try:  # it closed the channel: give it a moment to end with its own exit code
+                    self.code = self.proc.wait(timeout=2)
+                except subprocess.TimeoutExpired:
+                    pass
             self.kill()
         return SubmissionError(f"the submission's process is gone ({self.gone})")
 
@@ -196,7 +203,7 @@ class Submission:
     def _receive(self):
         try:
             self.sock.settimeout(self._remaining())
-            return _channel.receive(self.sock)
+            return _channel.receive(self.sock, limit=_channel.MAX_REPLY, deadline=self.deadline)
         except socket.timeout:
             raise self._fail("timeout") from None
         except (EOFError, OSError):
@@ -255,37 +262,52 @@ class Submission:
                     pass
         if self.cgroup:
             self.cgroup.kill_all()
-        if self.proc is not None:
+        if self.proc is not None and self.code is None:
             try:
                 self.code = self.proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 pass
-        elif self.zygote is not None:
-            try:
-                self.zygote.settimeout(10)
-                status = _channel.receive(self.zygote).get("status")
-                self.code = os.waitstatus_to_exitcode(int(status))
-            except (OSError, EOFError, ValueError, TypeError, _channel.ProtocolError):
-                pass
-            self.zygote.close()
         self.sock.close()
 
 
 class Cgroup:
-    """A pids cgroup (v1 or v2) that limits and later kills every process a submission starts."""
+    """A pids cgroup (v1 or v2) that limits and later kills every process a submission starts.
 
-    def __init__(self, path, max_pids):
+    Where the kernel has a writable v1 memory hierarchy, a memory cgroup beside
+    it bounds the memory of all the submission's processes together (and of the
+    tmpfs folders they write), which ``RLIMIT_AS`` bounds only per process.
+    """
+
+    MEMORY = "/sys/fs/cgroup/memory"
+
+    def __init__(self, path, max_pids, memory=None):
         self.path = Path(path)
         self.path.mkdir()
         (self.path / "pids.max").write_text(str(max_pids))
+        self.memory = None
+        if memory and (self.path / "memory.max").is_file():  # v2: the same group
+            try:
+                (self.path / "memory.max").write_text(str(int(memory)))
+                (self.path / "memory.swap.max").write_text("0")
+            except OSError:
+                pass
+        elif memory and os.access(self.MEMORY, os.W_OK):  # v1: a group of its own
+            try:
+                group = Path(self.MEMORY, self.path.name)
+                group.mkdir()
+                self.memory = group
+                (group / "memory.limit_in_bytes").write_text(str(int(memory)))
+                (group / "memory.memsw.limit_in_bytes").write_text(str(int(memory)))
+            except OSError:
+                pass
 
     @classmethod
-    def create(cls, name, max_pids):
+    def create(cls, name, max_pids, memory=None):
         """A new cgroup under the first writable pids hierarchy, or None."""
         for base in ["/sys/fs/cgroup/pids", "/sys/fs/cgroup"]:
             if Path(base, "cgroup.procs").is_file() and os.access(base, os.W_OK):
                 try:
-                    return cls(Path(base, name), max_pids)
+                    return cls(Path(base, name), max_pids, memory)
                 except OSError:
                     continue
         return None
@@ -297,10 +319,24 @@ class Cgroup:
             if Path(base, name, "cgroup.procs").is_file():
                 group = cls.__new__(cls)
                 group.path = Path(base, name)
+                memory = Path(cls.MEMORY, name)
+                group.memory = memory if (memory / "cgroup.procs").is_file() else None
                 group.kill_all()
 
-    def add(self, pid):
-        (self.path / "cgroup.procs").write_text(str(pid))
+    @property
+    def procs_files(self):
+        """The files a process writes its pid to, to join the cgroups (with its children)."""
+        return [str(self.path / "cgroup.procs")] + (
+            [str(self.memory / "cgroup.procs")] if self.memory else [])
+
+    def out_of_memory(self):
+        """Whether the kernel killed a process of the submission at the memory cgroup's limit."""
+        try:
+            events = (self.memory / "memory.oom_control" if self.memory is not None
+                      else self.path / "memory.events").read_text().split()
+            return int(dict(zip(events[::2], events[1::2])).get("oom_kill", 0)) > 0
+        except (OSError, ValueError):
+            return False
 
     def pids(self):
         try:
@@ -319,10 +355,14 @@ class Cgroup:
                 except ProcessLookupError:
                     pass
             time.sleep(0.01)
-        try:
-            self.path.rmdir()
-        except OSError:
-            pass
+        for path in [self.path, self.memory]:
+            for _ in range(100):  # a memory cgroup goes once its pages are uncharged
+                try:
+                    if path is not None:
+                        path.rmdir()
+                    break
+                except OSError:
+                    time.sleep(0.01)
 
 
 # --- reading the notebook on the trusted side (no submission code runs) -------
@@ -369,35 +409,44 @@ def _size(n):
     return f"{n} B"
 
 
-def grade(submission, autograder, name, *, work, run_dir, setup, limits, timeout,
-          data=None, cgroup_name=None, zygote=None):
-    """Grade ``submission`` against the ``autograder`` zip; return a result dict.
+def test_files(tests):
+    """otter's test objects, built in memory from the specs of :func:`course.grade.read_tests`.
 
-    ``work`` is a private folder of this process (the tests go there);
-    ``run_dir`` is the empty folder that the submission's process gets.
+    Each call gives fresh objects (a test object holds its results).
+    """
+    from otter.test_files import OKTestFile
+
+    return {q: OKTestFile.from_spec(spec, path=f"tests/{q}.py") for q, spec in tests.items()}
+
+
+def grade(content, tests, name, *, folder, setup, limits, timeout, data=None, cgroup_name=None,
+          sandbox=True):
+    """Grade the notebook ``content`` (bytes) against ``tests``; return a result dict.
+
+    ``tests`` maps each question to its OK-format test spec (plain data, read
+    once from the autograder archive by the batch; never a file). ``folder`` is
+    a private folder of this process (mode 0711): the submission's own folder
+    and the sandbox's read-only files are made in it. With ``sandbox`` false
+    (``--unsafe-no-sandbox``) the runner runs without bubblewrap.
     Returns ``{"status", "scores": {question: {"score", "possible", "summary"}},
     "confinement"}``.
     """
     import nbformat
-    from otter.execute import Checker
-    from otter.nbmeta_config import NBMetadataConfig
-    from otter.test_files import GradingResults, create_test_file
+    from otter.test_files import GradingResults
+
+    from . import sandbox as _sandbox
 
     start = time.monotonic()
-    with zipfile.ZipFile(autograder) as zf:  # only into this process's private folder
-        members = [m for m in zf.namelist() if re.fullmatch(r"tests/\w+\.py", m)]
-        zf.extractall(work, members)
-    tests = {Path(m).stem: str(Path(work, m)) for m in sorted(members)}
-    questions = {q: create_test_file(p, NBMetadataConfig()) for q, p in tests.items()}
+    questions = test_files(tests)
     possible = {q: t.possible for q, t in questions.items()}
     empty = {q: {"score": 0, "possible": possible[q], "summary": ""} for q in tests}
 
     try:
-        nb = nbformat.read(submission, as_version=4)
+        nb = nbformat.reads(content.decode("utf-8"), as_version=4)
         nbformat.validate(nb)
     except Exception as exc:  # any unreadable file is one row with a status
-        reason = str(exc).splitlines()[0][:200] if str(exc) else ""
-        return {"status": f"error: not a Jupyter notebook ({type(exc).__name__}: {reason})",
+        # only the kind of error: the message of nbformat's may quote the file
+        return {"status": f"error: not a Jupyter notebook ({type(exc).__name__})",
                 "scores": empty}
     cells = [(i, c) for i, c in enumerate(nb.cells, start=1)
              if c.cell_type == "code" and "otter_ignore" not in c.metadata.get("tags", [])]
@@ -426,17 +475,38 @@ def grade(submission, autograder, name, *, work, run_dir, setup, limits, timeout
         _serve_samples(data)
     reserved = set(dir(builtins))
 
-    Path(run_dir, f"{name}.ipynb").write_bytes(Path(submission).read_bytes())
-    config = {**limits, "allowed": allowed, "read_only": _read_only_paths(),
-              "landlock": limits.get("landlock", True)}
+    box = Path(folder, "submission")
+    box.mkdir(mode=0o700)
+    config = {**limits, "allowed": allowed, "landlock": limits.get("landlock", True)}
+    disk = 2 * limits["file_size"]  # each of the submission's folder, /tmp and /dev/shm
+    if sandbox:
+        python = _sandbox.python_paths()
+        if os.geteuid() == 0:  # nobody cannot reach e.g. /root/.pyenv: bind it where it can
+            _sandbox.private_mounts()
+            sources = _sandbox.stage(folder, python)
+            _sandbox.writable_folder(box, disk + len(content))
+        else:
+            sources = {p: p for p in python}
+        Path(box, f"{name}.ipynb").write_bytes(content)
+        if os.geteuid() == 0:
+            os.chown(Path(box, f"{name}.ipynb"), _sandbox.SANDBOX_UID, _sandbox.SANDBOX_UID)
+        runner = _sandbox.runner_folder(folder)
+        config.update(read_only=_sandbox.read_only_paths(python),
+                      read_write=_sandbox.READ_WRITE)
+        sandbox = {"runner": runner, "sources": sources, "tmp_size": disk}
+    else:
+        Path(box, f"{name}.ipynb").write_bytes(content)
+        config.update(read_only=_read_only_paths(), own_network=True)
+        sandbox = None
     deadline = start + timeout
-    cgroup = Cgroup.create(cgroup_name, limits["processes"]) if cgroup_name else None
+    # all processes together: one process's --memory and the three tmpfs folders
+    cgroup = (Cgroup.create(cgroup_name, limits["processes"], limits["memory"] + 3 * disk)
+              if cgroup_name else None)
     status = None
-    Checker.clear_results()
-    Checker.enable_tracking()
+    checked = {}
     sub = None
     try:
-        sub = Submission(run_dir, config, deadline, data, cgroup, zygote)
+        sub = Submission(box, config, deadline, data, cgroup, sandbox)
 
         def check(question):
             names = sorted(_names_in(questions[question]) - reserved)
@@ -447,13 +517,14 @@ def grade(submission, autograder, name, *, work, run_dir, setup, limits, timeout
             values = values if type(values) is dict else {}
             env = {n: v for n, v in values.items() if n in names and n not in trusted_env}
             env.update({n: v for n, v in trusted_env.items() if n in values})
-            Checker.check(tests[question], NBMetadataConfig(), global_env=env)
+            test = test_files({question: tests[question]})[question]
+            test.run(env)
+            checked[question] = test
 
         for i, cell in cells:
             match = _CHECK.match(cell.source)
             if match:
-                if match.group(1) in tests and not any(
-                        t.name == match.group(1) for t in Checker.get_results()):
+                if match.group(1) in tests and match.group(1) not in checked:
                     check(match.group(1))
                 continue
             if sub.gone:
@@ -465,12 +536,13 @@ def grade(submission, autograder, name, *, work, run_dir, setup, limits, timeout
             if "error" in reply and status is None:
                 status = _describe_error(i, reply["error"], limits)
         for question in tests:
-            if not any(t.name == question for t in Checker.get_results()):
+            if question not in checked:
                 check(question)
     except SubmissionError:
         pass
     finally:
         confinement = sub.confinement if sub else []
+        out_of_memory = cgroup is not None and cgroup.out_of_memory()
         if sub:
             sub.kill()
         elif cgroup:
@@ -482,7 +554,9 @@ def grade(submission, autograder, name, *, work, run_dir, setup, limits, timeout
         status = f"error: submission broke the channel {gone}"[:250]
     elif gone:
         code = sub.returncode if sub else None
-        if code is not None and code < 0:
+        if out_of_memory:
+            status = f"error: memory limit ({_size(limits['memory'])})"
+        elif code is not None and code < 0:
             sig = signal.Signals(-code).name
             status = (f"error: CPU time limit ({limits['cpu']} s)" if sig == "SIGXCPU"
                       else f"error: submission process killed by {sig}")
@@ -490,8 +564,9 @@ def grade(submission, autograder, name, *, work, run_dir, setup, limits, timeout
             status = f"error: submission process {gone}" + (
                 f" (exit code {code})" if code is not None else "")
 
-    results = GradingResults(Checker.get_results())
-    Checker.disable_tracking()
+    if out_of_memory and status is None:  # a process of it was killed, not the runner
+        status = f"error: memory limit ({_size(limits['memory'])})"
+    results = GradingResults(list(checked.values()))
     scores = {q: {"score": t.score, "possible": t.possible, "summary": t.summary()}
               for q, t in results.results.items()}
     for q in tests:
@@ -503,6 +578,10 @@ def grade(submission, autograder, name, *, work, run_dir, setup, limits, timeout
         cells_used = sorted(set(banned.values()))
         notes.append(f"{', '.join(banned)}: 0 (lecture_code used in cell "
                      f"{', '.join(map(str, cells_used))})")
+    if sandbox:
+        confinement = ["bubblewrap", *[c for c in confinement if type(c) is str][:8]]
+    else:
+        confinement = [c for c in confinement if type(c) is str][:8]
     return {"status": "; ".join(notes), "scores": scores, "confinement": confinement}
 
 
@@ -524,18 +603,31 @@ def _serve_samples(data):
 
 
 def _read_only_paths():
-    """What the submission's process may read: the Python installation and the runner's code."""
+    """What the runner may read without the sandbox: the Python installation, its own code."""
     paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, os.path.dirname(_RUNNER),
              "/usr", "/lib", "/lib64", "/etc/ld.so.cache", "/etc/localtime", "/dev/urandom"}
     paths.update(p for p in sys.path if p and os.path.isdir(p) and "site-packages" in p)
     return sorted(paths)
 
 
-def run(submission, autograder, name, out, work, run_dir, options):
-    """Entry point of a grading process: grade, write the JSON result to ``out``."""
+def run(content, tests, name, out, folder, options):
+    """Entry point of a grading process: grade, write the JSON result to ``out``.
+
+    The process limits its own memory first (``options["grader_memory"]``, soft
+    ``RLIMIT_AS``): whatever a submission answers, the trusted side stays bounded.
+    """
+    import resource
+
     os.setsid()  # a session of its own: the batch kills the whole group if it hangs
+    options = dict(options)
+    memory = options.pop("grader_memory", None)
+    if memory:
+        _, hard = resource.getrlimit(resource.RLIMIT_AS)
+        resource.setrlimit(resource.RLIMIT_AS, (memory, hard))
     try:
-        result = grade(submission, autograder, name, work=work, run_dir=run_dir, **options)
+        result = grade(content, tests, name, folder=folder, **options)
+    except MemoryError:
+        result = {"status": "error: the grading process ran out of memory", "scores": {}}
     except BaseException as exc:  # the worker must always leave a result
         result = {"status": f"error: grading failed ({type(exc).__name__}: {exc})"[:250],
                   "scores": {}}

@@ -79,10 +79,14 @@ def test_answer_not_found_when_the_prompt_is_gone():
     (b'{"nbformat": 4}', "not read: not a Jupyter notebook (KeyError)"),
     (b"\xff\xfe", "not read: not a Jupyter notebook (UnicodeDecodeError)"),
 ])
-def test_unreadable_submissions_give_no_answer_and_a_reason(tmp_path, content, error):
-    path = tmp_path / "hw.ipynb"
-    path.write_bytes(content)
-    assert collect_answers(path, [Q]) == {"q1b": None, "_error": error}
+def test_unreadable_submissions_give_no_answer_and_a_reason(content, error):
+    assert collect_answers(content, [Q]) == {"q1b": None, "_error": error}
+
+
+def test_a_file_that_was_not_read_gives_its_reason():
+    reason = "error: not a submission: a FIFO, not a regular file"
+    assert collect_answers(None, [Q], reason) == {
+        "q1b": None, "_error": "not read: not a submission: a FIFO, not a regular file"}
 
 
 def test_formulas_are_defused_for_spreadsheets():
