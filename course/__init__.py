@@ -24,6 +24,14 @@ own dependencies in ``course/requirements.txt``; students never install it.
 Importing this package has no side effects and does not import otter.
 """
 
-from .masters import Question, find_masters, read_questions
+from .masters import Question, find_masters
 
 __all__ = ["Question", "find_masters", "read_questions"]
+
+
+def read_questions(cells):
+    """The questions of a master's ``cells``: :func:`course.master.read_questions` (which
+    imports otter's readers, so only when asked)."""
+    from .master import read_questions as read
+
+    return read(cells)

@@ -6,7 +6,8 @@ import sys
 import zipfile
 from pathlib import Path
 
-from .masters import find_masters, load_questions, repo_root
+from .master import load_questions
+from .masters import find_masters, repo_root
 
 
 def format_listing(homework):

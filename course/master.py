@@ -442,3 +442,26 @@ def archive_questions(autograder):
         raise ValueError(f"{autograder}: not an autograder zip ({exc})") from None
     return [Question(t.name, tidy_number(t.possible))
             for t in sorted(tests, key=lambda t: natural_key(t.name))]
+
+
+def read_questions(cells):
+    """The questions (name, points, manual) of a master's ``cells``, in notebook order.
+
+    Read by :func:`read_cells` (otter's own readers of the markers).
+    ``points`` may be a list (otter's points per test case): the question's
+    points are its sum.
+
+    >>> cells = [{"cell_type": "raw", "source": "# BEGIN QUESTION\\nname: q1\\npoints: 2"},
+    ...          {"cell_type": "raw", "source": "# END QUESTION"},
+    ...          {"cell_type": "raw",
+    ...           "source": "# BEGIN QUESTION\\nname: q1b\\nmanual: true\\npoints: 1"},
+    ...          {"cell_type": "raw", "source": "# END QUESTION"}]
+    >>> read_questions(cells)  # doctest: +NORMALIZE_WHITESPACE
+    [Question(name='q1', points=2, manual=False), Question(name='q1b', points=1, manual=True)]
+    """
+    return [q.summary for q in read_cells(cells).questions]
+
+
+def load_questions(master):
+    """The questions of the master notebook at path ``master``."""
+    return [q.summary for q in read_master(master).questions]

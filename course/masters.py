@@ -1,4 +1,7 @@
-"""Read the homework masters: which homework exist, their questions and points."""
+"""Where the homework masters are, and the small values every reader of them shares.
+
+A master is read by :mod:`course.master` (its questions: :func:`course.master.read_questions`).
+"""
 
 import re
 from collections import namedtuple
@@ -34,33 +37,6 @@ def find_masters(root):
         if path.stem == path.parent.name:
             masters[path.stem] = path
     return masters
-
-
-def read_questions(cells):
-    """The questions (name, points, manual) of a master's ``cells``, in notebook order.
-
-    Read by :func:`course.master.read_cells` (otter's own readers of the markers).
-    ``points`` may be a list (otter's points per test case): the question's
-    points are its sum.
-
-    >>> cells = [{"cell_type": "raw", "source": "# BEGIN QUESTION\\nname: q1\\npoints: 2"},
-    ...          {"cell_type": "raw", "source": "# END QUESTION"},
-    ...          {"cell_type": "raw",
-    ...           "source": "# BEGIN QUESTION\\nname: q1b\\nmanual: true\\npoints: 1"},
-    ...          {"cell_type": "raw", "source": "# END QUESTION"}]
-    >>> read_questions(cells)  # doctest: +NORMALIZE_WHITESPACE
-    [Question(name='q1', points=2, manual=False), Question(name='q1b', points=1, manual=True)]
-    """
-    from .master import read_cells
-
-    return [q.summary for q in read_cells(cells).questions]
-
-
-def load_questions(master):
-    """The questions of the master notebook at path ``master``."""
-    from .master import read_master
-
-    return [q.summary for q in read_master(master).questions]
 
 
 def tidy_number(x):

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import yaml
 
-from course.masters import find_masters, load_questions, natural_key
+from course.master import load_questions
+from course.masters import find_masters, natural_key
 
 ROOT = Path(__file__).resolve().parents[1]
 TOC = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
