@@ -100,3 +100,23 @@ def visit(context):
         return visits[path]
 
     return _visit
+
+
+@pytest.fixture(scope="session")
+def server():
+    """The built book served over HTTP on localhost (a reader's browser fetches
+    pages, measures transfer and runs Sphinx's search as from a web server)."""
+    import functools
+    import http.server
+    import threading
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(Quiet, directory=str(HTML)))
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_port}/"
+    httpd.shutdown()
