@@ -142,8 +142,7 @@ def fix_page(text, root, book_title, search_page=False):
     text = re.sub(r'<script defer src="[^"]*_static/scripts/fontawesome\.js[^"]*"></script>\s*',
                   "", text)
     # 6. the whole book's PDF
-    text = re.sub(r'<button onclick="window\.print\(\)"\s*class="([^"]*)"\s*title="[^"]*"\s*>'
-                  r'(.*?)</button>',
+    text = re.sub(r'<button onclick="window\.print\(\)"\s*class="([^"]*)"[^>]*>(.*?)</button>',
                   lambda m: (f'<a href="{root}book.pdf" class="{m.group(1)}" '
                              f'title="The whole book as a PDF">{m.group(2)}</a>'),
                   text, flags=re.S)
