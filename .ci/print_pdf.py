@@ -5,7 +5,7 @@ Usage: .venv/bin/python .ci/print_pdf.py [SINGLEHTML_DIR] [PDF]
 single page first and copies the PDF into the site (_build/html/book.pdf).
 
 The page is opened from disk with every request outside the book blocked.
-When MathJax has typeset every formula and every figure has loaded, the page
+When every figure has loaded (the formulas are MathML already), the page
 is rearranged as a book (BOOK_JS): a title page, a contents list, the
 introduction, then each part with its own title page and each chapter on a
 new page; the headings become parts (h1), chapters (h2) and sections (h3), so
@@ -17,7 +17,7 @@ The contents list needs page numbers that only exist once the book is
 printed, so it is printed twice: the first print's bookmarks give the page of
 every heading; their numbers go into the contents list, whose space is kept
 the same in both prints, and the second print is the book. The page as
-printed (after MathJax) is saved beside the PDF (book-print.html) for the
+printed is saved beside the PDF (book-print.html) for the
 tests that measure the print layout (browser_tests/test_pdf.py).
 """
 
@@ -26,6 +26,7 @@ import re
 import sys
 import tempfile
 import time
+import unicodedata
 from pathlib import Path
 
 import pypdfium2 as pdfium
@@ -101,8 +102,9 @@ BOOK_JS = """({title, author, copyright, parts}) => {
     link.href = '#' + target;
     // the heading as the PDF's bookmark reads it: without its formulas
     const plain = h.cloneNode(true);
-    plain.querySelectorAll('mjx-container, .headerlink').forEach(m => m.remove());
+    plain.querySelectorAll('math, .headerlink').forEach(m => m.remove());
     link.dataset.bookmark = plain.textContent;
+    link.dataset.full = h.textContent;
     item.appendChild(link);
     item.appendChild(el('span', 'book-toc-page', '000'));
     list.appendChild(item);
@@ -122,7 +124,7 @@ BOOK_JS = """({title, author, copyright, parts}) => {
 FIT_JS = """() => {
   const scaled = [];
   const blocks = document.querySelectorAll(
-    'article div.math, article table, article img, article mjx-container[display="true"],' +
+    'article div.math, article table, article img, article math[display="block"],' +
     ' article div.output.text_html, article .pst-scrollable-table-container');
   for (const b of blocks) {
     const box = b.parentElement.getBoundingClientRect().width;
@@ -142,8 +144,10 @@ TOC_PAGES_JS = """(pages) => {
 
 
 def _normal(text):
-    # Chromium drops the space where a heading's source had a line break
-    return re.sub(r"\s+", "", text)
+    # Chromium drops the space where a heading's source had a line break, and
+    # the invisible operators of MathML (function application, U+2061-2064);
+    # it writes a formula's italic letters as mathematical italics (NFKC: p)
+    return re.sub(r"[\s\u2061-\u2064]+", "", unicodedata.normalize("NFKC", text))
 
 
 def _toc_parts():
@@ -152,19 +156,20 @@ def _toc_parts():
 
 
 def heading_pages(pdf_path, titles):
-    """The page (1-based) of each title, in order, from the PDF's bookmarks."""
+    """The page (1-based) of each heading, in order, from the PDF's bookmarks;
+    a heading is given as its texts without and with its formulas."""
     document = pdfium.PdfDocument(pdf_path)
     marks = [(_normal(item.get_title()), item.get_dest().get_index())
              for item in document.get_toc()]
     pages, start = [], 0
     for title in titles:
         for index in range(start, len(marks)):
-            if marks[index][0] == _normal(title):
+            if marks[index][0] in {_normal(t) for t in title}:
                 pages.append(marks[index][1] + 1)
                 start = index + 1
                 break
         else:
-            raise SystemExit(f"no bookmark for the heading {title!r} after {start} of {marks[:8]}")
+            raise SystemExit(f"no bookmark for the heading {title!r} among {marks[start:start + 3]}")
     document.close()
     return pages
 
@@ -210,9 +215,6 @@ def main(source="_build/singlehtml", target="_build/pdf/book.pdf",
 
         page.route("**/*", route)
         page.goto(printable.as_uri(), wait_until="load")
-        page.wait_for_function("window.MathJax && MathJax.startup && MathJax.startup.promise",
-                               timeout=60_000)
-        page.evaluate("MathJax.startup.promise")
         page.evaluate("""async () => {
             const images = [...document.images];
             images.forEach(img => { img.loading = 'eager'; });
@@ -225,7 +227,7 @@ def main(source="_build/singlehtml", target="_build/pdf/book.pdf",
                                           "parts": _toc_parts()})
         scaled = page.evaluate(FIT_JS)
         titles = page.evaluate("() => [...document.querySelectorAll('.book-contents-list a')]"
-                               ".map(a => a.dataset.bookmark)")
+                               ".map(a => [a.dataset.bookmark, a.dataset.full])")
         with tempfile.TemporaryDirectory() as scratch:
             first = Path(scratch) / "first.pdf"
             _print(page, first)

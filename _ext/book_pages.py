@@ -77,7 +77,7 @@ def setup(app):
     app.connect("config-inited", _configure_thebe_and_colour_mode)
     app.connect("builder-inited", _add_static)
     app.add_css_file("book.css")
-    app.add_js_file("book-search.js")  # search snippets without TeX source
+    app.add_js_file("book.js", loading_method="defer")  # tab stops on scroll boxes
     # Late priority: after every extension has added its scripts.
     app.connect("html-page-context", _dedupe_scripts, priority=900)
     app.connect("html-page-context", _bibliography_is_not_an_aria_list)

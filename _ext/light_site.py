@@ -3,19 +3,20 @@
 Each step is a plain function of the written files, run once at the end of
 every HTML build (``html`` and ``singlehtml``; ``build-finished``):
 
-1. MathJax: only the components the pages use. sphinx-mathjax-offline copies
-   the whole 24 MB MathJax 3 distribution, and its combined ``tex-chtml.js``
-   (1.2 MB) carries the context menu (430 kB) and every loader. The book loads
-   ``startup.js`` with ``MathJax.loader.load`` set in ``_config.yml``
-   (``mathjax3_config``); exactly those components, their fonts and nothing
-   else are copied from the distribution the sphinx-mathjax-offline package
-   ships (``MATHJAX_COMPONENTS``). A formula that needs another TeX package
-   fails to typeset, and the browser tests catch it (``mjx-merror``).
+1. Formulas as MathML, typeset by the browser. MathJax in the page weighed
+   700 kB of scripts and fonts on every chapter (the whole 24 MB distribution
+   was copied into the site) and held DOM-ready back. Every formula is
+   converted once, at build time, by MathJax 3 itself (``mathjax/tex2mml.js``,
+   ``mathjax-full`` pinned in ``mathjax/package.json``, installed by
+   ``.ci/setup``) to MathML, which Chromium, Firefox and Safari typeset
+   natively (and screen readers read). The pages carry no MathJax; a formula
+   MathJax cannot parse stops the build.
 2. Icons from a cut font. The theme draws its icons with Font Awesome's
    ``fontawesome.js`` (1.5 MB, every icon of the set, run on every page) and,
    in its stylesheets, with the Font Awesome web fonts (300 kB). The script is
    dropped (the theme's CSS draws the same icons from the font), and the fonts
-   are cut to the glyphs the pages and stylesheets use (a few kB).
+   are cut to the glyphs the pages and stylesheets use (a few kB), as are the
+   stylesheets' rules for the icons no page shows.
 3. No source maps in the published site (3 MB): the ``.map`` files and the
    comments that point to them are removed.
 4. The theme's navigation (pydata-sphinx-theme 0.17, upstream issue #2451):
@@ -38,34 +39,65 @@ every HTML build (``html`` and ``singlehtml``; ``build-finished``):
 """
 
 import html
+import json
 import re
 import shutil
+import subprocess
 from pathlib import Path
 
-import sphinx
 
-# The MathJax 3 components the book loads (mathjax3_config in _config.yml)
-# and the font data and fonts of the CommonHTML output.
-MATHJAX_COMPONENTS = ["startup.js", "core.js", "input/tex-base.js",
-                      "input/tex/extensions/ams.js", "output/chtml.js",
-                      "output/chtml/fonts/tex.js", "a11y/assistive-mml.js"]
-MATHJAX_FONTS = "output/chtml/fonts/woff-v2"
-MATHJAX_SOURCE = (Path(sphinx.__file__).resolve().parents[1]
-                  / "sphinx-mathjax-offline" / "static" / "mathjax")
+MATHML_DIR = Path(__file__).resolve().parent / "mathml"
+MATH_ELEMENT = re.compile(
+    r'<(span|div) class="math notranslate nohighlight"([^>]*)>(.*?)</\1>', re.S)
+TEX_DELIMITERS = re.compile(r"^(.*?)(\\\(|\\\[|\$\$)(.*)(\\\)|\\\]|\$\$)\s*$", re.S)
+MATHJAX_SCRIPTS = re.compile(
+    r'<script>window\.MathJax = .*?</script>\s*|<script[^>]*_static/mathjax/[^>]*></script>\s*',
+    re.S)
 
 FA_WEBFONTS = "vendor/fontawesome/webfonts"
 FA_FONTS = ["fa-solid-900", "fa-regular-400", "fa-brands-400"]
 ICON_CLASS = re.compile(r'class="[^"]*"')
 
 
-def copy_mathjax(static):
-    """Copy the MathJax components the book uses into ``static/mathjax``."""
-    target = static / "mathjax"
-    shutil.rmtree(target, ignore_errors=True)
-    for name in MATHJAX_COMPONENTS:
-        (target / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(MATHJAX_SOURCE / name, target / name)
-    shutil.copytree(MATHJAX_SOURCE / MATHJAX_FONTS, target / MATHJAX_FONTS)
+def tex_to_mathml(formulas):
+    """MathML for each (tex, display) pair, from MathJax 3 in Node.js."""
+    if not formulas:
+        return []
+    node = shutil.which("node")
+    if node is None or not (MATHML_DIR / "node_modules" / "mathjax-full").is_dir():
+        raise RuntimeError("the book's formulas need Node.js and mathjax-full: run "
+                           "`bash .ci/setup` (npm ci in _ext/mathml)")
+    done = subprocess.run([node, str(MATHML_DIR / "tex2mml.js")], input=json.dumps(formulas),
+                          capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"TeX to MathML failed: {done.stderr.strip()}")
+    return [_compact(mathml) for mathml in json.loads(done.stdout)]
+
+
+def _compact(mathml):
+    mathml = re.sub(r">\s+<", "><", mathml.strip())
+    mathml = re.sub(r' data-mjx-[\w-]+="[^"]*"', "", mathml)
+    return mathml.replace(' xmlns="http://www.w3.org/1998/Math/MathML"', "")
+
+
+def typeset_math(texts):
+    """The pages with every formula (``\\(..\\)``, ``\\[..\\]``) as MathML and
+    without the MathJax scripts."""
+    found = []
+    for text in texts:
+        for match in MATH_ELEMENT.finditer(text):
+            parts = TEX_DELIMITERS.match(match.group(3))
+            if parts is None:
+                raise RuntimeError(f"a formula without TeX delimiters: {match.group(0)[:200]}")
+            found.append((html.unescape(parts.group(3)), parts.group(2) != "\\("))
+    mathml = iter(tex_to_mathml(found))
+
+    def replace(match):
+        prefix = TEX_DELIMITERS.match(match.group(3)).group(1)
+        tag = match.group(1)
+        return f'<{tag} class="math"{match.group(2)}>{prefix}{next(mathml)}</{tag}>'
+
+    return [MATHJAX_SCRIPTS.sub("", MATH_ELEMENT.sub(replace, text)) for text in texts]
 
 
 def icon_codepoints(html_texts, css_texts):
@@ -85,6 +117,26 @@ def icon_codepoints(html_texts, css_texts):
         for classes in ICON_CLASS.findall(text):
             used.update(by_class[n] for n in classes[7:-1].split() if n in by_class)
     return used | in_css
+
+
+ICON_RULE = re.compile(r'((?:\.fa-[\w-]+:before,?)+)\{content:"\\[ef][0-9a-f]{3}"\}')
+
+
+def drop_unused_icon_rules(static, html_texts):
+    """Remove the stylesheets' 2,000 ``.fa-NAME:before`` rules of icons no page
+    names (90 kB of the theme's CSS)."""
+    used = {name for text in html_texts for classes in ICON_CLASS.findall(text)
+            for name in classes[7:-1].split() if name.startswith("fa-")}
+
+    def keep(match):
+        names = re.findall(r"\.(fa-[\w-]+):before", match.group(1))
+        return match.group(0) if used.intersection(names) else ""
+
+    for stylesheet in static.rglob("*.css"):
+        text = stylesheet.read_text(encoding="utf-8")
+        trimmed = ICON_RULE.sub(keep, text)
+        if trimmed != text:
+            stylesheet.write_text(trimmed, encoding="utf-8")
 
 
 def subset_icon_fonts(static, codepoints):
@@ -160,7 +212,7 @@ def finish_site(app, exception):
         return
     outdir = Path(app.outdir)
     static = outdir / "_static"
-    copy_mathjax(static)
+    shutil.rmtree(static / "mathjax", ignore_errors=True)
     # 3. source maps
     for source_map in static.rglob("*.map"):
         source_map.unlink()
@@ -170,9 +222,10 @@ def finish_site(app, exception):
             script.write_text(re.sub(r"\n?(//|/\*)# sourceMappingURL=\S+( \*/)?", "", text),
                               encoding="utf-8")
     pages = sorted(p for p in outdir.rglob("*.html") if "_static" not in p.parts)
-    texts = {p: p.read_text(encoding="utf-8") for p in pages}
+    texts = dict(zip(pages, typeset_math([p.read_text(encoding="utf-8") for p in pages])))
     css = [p.read_text(encoding="utf-8") for p in static.rglob("*.css")]
     subset_icon_fonts(static, icon_codepoints(texts.values(), css))
+    drop_unused_icon_rules(static, texts.values())
     for page, text in texts.items():
         page.write_text(fix_page(text, _relative_root(page, outdir),
                                  html.escape(app.config.html_title),

@@ -53,11 +53,8 @@ class Visit:
         page.on("pageerror", lambda e: self.console_errors.append(f"uncaught: {e}"))
         page.on("request", lambda r: in_book(r.url) or self.outside.append(r.url))
         page.route("**/*", self._route)
+        # The formulas are MathML in the page (typeset by the browser itself).
         page.goto((HTML / f"{path}.html").as_uri(), wait_until="load")
-        # MathJax 3 typesets after load; wait until it has finished.
-        page.wait_for_function("window.MathJax && MathJax.startup && MathJax.startup.promise",
-                               timeout=30_000)
-        page.evaluate("MathJax.startup.promise")
 
     def _route(self, route):
         if in_book(route.request.url):

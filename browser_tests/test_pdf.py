@@ -125,7 +125,7 @@ def test_nothing_is_cut_at_the_margins(pdf):
                                             pdfium.raw.FPDF_PAGEOBJ_IMAGE], max_depth=4):
             left, _, right, _ = obj.get_bounds()
             if right - left > width:
-                continue  # MathJax's hidden MathML for screen readers, not drawn
+                continue  # text laid out but not drawn (hidden for screen readers)
             if left < 18 / 25.4 * 72 - 2 or right > width - 18 / 25.4 * 72 + 2:
                 cut.append((number, obj.type, round(left), round(right)))
     assert cut[:10] == []

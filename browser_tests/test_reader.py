@@ -25,9 +25,8 @@ OVERFLOW_JS = """() => {
   const article = document.querySelector('article');
   const bad = [];
   // (a formula in a line is measured with its paragraph: its own box is the
-  // glyphs' advance, which italic overhangs always exceed by a pixel or two)
-  for (const e of article.querySelectorAll(
-      '*:not(mjx-container *):not(span.math):not(mjx-container:not([display="true"]))')) {
+  // glyphs' advance, which italic overhangs exceed by a pixel or two)
+  for (const e of article.querySelectorAll('*:not(math *):not(span.math):not(span.math > math)')) {
     if (e.clientWidth === 0 || e.scrollWidth <= e.clientWidth + 2) continue;
     let held = false;
     for (let a = e; a && a !== article; a = a.parentElement) if (scrolls(a)) { held = true; break; }
@@ -58,9 +57,6 @@ def open_page(context, url):
     page.route("**/*", lambda r: r.continue_() if in_book(r.request.url)
                or r.request.url.startswith("http://127.0.0.1") else r.abort())
     page.goto(url, wait_until="load")
-    page.wait_for_function("window.MathJax && MathJax.startup && MathJax.startup.promise",
-                           timeout=30_000)
-    page.evaluate("MathJax.startup.promise")
     page.errors = errors
     return page
 
@@ -281,8 +277,6 @@ def _load(context, url):
     page = context.new_page()
     page.on("requestfinished", lambda r: sizes.append(r.sizes()["responseBodySize"]))
     page.goto(url, wait_until="load")
-    page.wait_for_function("window.MathJax && MathJax.startup && MathJax.startup.promise")
-    page.evaluate("MathJax.startup.promise")
     page.evaluate("""async () => { const images = [...document.images];
         images.forEach(i => { i.loading = 'eager'; });
         await Promise.allSettled(images.map(i => i.decode())); }""")
@@ -313,13 +307,14 @@ def test_chapter_pages_are_light_and_quick(browser, server):
     assert slow == {}, f"pages not DOM-ready within {DOM_READY_BUDGET_MS} ms"
 
 
-def test_the_published_site_has_no_source_maps_and_only_the_mathjax_it_uses():
+def test_the_published_site_has_no_source_maps_no_mathjax_and_no_icon_script():
     maps = [p.name for p in HTML.rglob("*.map")]
     pointing = [p.name for p in HTML.rglob("*.js") if "sourceMappingURL" in p.read_text(errors="ignore")]
     assert maps == [] and pointing == []
-    mathjax = sum(p.stat().st_size for p in (HTML / "_static" / "mathjax").rglob("*") if p.is_file())
-    assert mathjax < 2_000_000
+    assert not (HTML / "_static" / "mathjax").exists()
     assert not (HTML / "_static" / "scripts" / "fontawesome.js").exists()
+    site = sum(p.stat().st_size for p in HTML.rglob("*") if p.is_file() and p.name != "book.pdf")
+    assert site < 10_000_000  # it was 39 MB
 
 
 def test_favicon_and_tab_titles(visit):
