@@ -31,11 +31,11 @@ every HTML build (``html`` and ``singlehtml``; ``build-finished``):
 6. The download menu's "Print to PDF" printed only the page on screen; it
    becomes a link to the whole book's PDF (``book.pdf`` at the site's root,
    copied there by ``bash .ci/pdf``).
-8. The tab title: the page's title alone ("4. Cross-entropy"), not followed by
-   the book's title, which the first page's title already is.
 7. Search: each page loaded Sphinx's search index (86 kB) for a search
    dialog that only sends the query to ``search.html``; only the search page
    loads it now.
+8. The tab title: the page's title alone ("4. Cross-entropy"), not followed by
+   the book's title, which the first page's title already is.
 """
 
 import html
@@ -198,13 +198,12 @@ def fix_page(text, root, book_title, search_page=False):
                   lambda m: (f'<a href="{root}book.pdf" class="{m.group(1)}" '
                              f'title="The whole book as a PDF">{m.group(2)}</a>'),
                   text, flags=re.S)
-    # 8. the tab title
-    text = text.replace(f" &#8212; {book_title}</title>", "</title>", 1)
     # 7. the search index only where it is searched
     if not search_page:
         for name in ("_static/searchtools.js", "_static/language_data.js", "searchindex.js"):
             text = re.sub(rf'<script src="{re.escape(root + name)}"></script>\s*', "", text)
-    return text
+    # 8. the tab title
+    return text.replace(f" &#8212; {book_title}</title>", "</title>", 1)
 
 
 def finish_site(app, exception):

@@ -126,6 +126,21 @@ def test_pages_log_no_errors(laid_out):
     assert {p: r["errors"] for p, r in results.items() if r["errors"]} == {}, size
 
 
+def test_no_page_is_wider_than_a_360_px_screen(browser):
+    context = browser.new_context(viewport={"width": 360, "height": 740})
+    try:
+        wide = {}
+        for path in PAGES:
+            page = open_page(context, (HTML / f"{path}.html").as_uri())
+            width = page.evaluate("document.documentElement.scrollWidth")
+            if width > 360:
+                wide[path] = width
+            page.close()
+        assert wide == {}
+    finally:
+        context.close()
+
+
 # ---- 3. Sharp, legible figures -------------------------------------------
 
 def _svg_font_sizes(svg_path):
