@@ -36,12 +36,14 @@ OVERFLOW_JS = """() => {
   return {pageWidth: document.documentElement.scrollWidth, viewport: window.innerWidth, bad};
 }"""
 
-# Boxes that do scroll sideways, and whether they show a cue (a gradient
-# shadow at the edge, drawn by the box's background).
+# Boxes that do scroll sideways, and whether they show it: a shadow at the
+# edge (a gradient background). Their scroll bar, styled to stay visible, is
+# checked in the stylesheet: Playwright's Chromium hides every scroll bar.
 SCROLL_CUES_JS = """() => [...document.querySelectorAll('article *')]
   .filter(e => ['auto', 'scroll'].includes(getComputedStyle(e).overflowX)
                && e.scrollWidth > e.clientWidth + 2)
-  .map(e => [e.tagName + '.' + e.className, getComputedStyle(e).backgroundImage.includes('gradient')])"""
+  .map(e => [e.tagName + '.' + e.className,
+             getComputedStyle(e).backgroundImage.includes('gradient')])"""
 
 FIGURES_JS = """() => [...document.querySelectorAll('article img')]
   .filter(img => img.getAttribute('src').includes('_images/'))
@@ -119,6 +121,8 @@ def test_every_scroll_box_shows_that_it_scrolls(laid_out):
     assert without_cue == [], size
     if size == "phone":
         assert len(scrolling) > 10  # the phone does have wide content to scroll
+    stylesheet = (HTML / "_static" / "book.css").read_text(encoding="utf-8")
+    assert "::-webkit-scrollbar-thumb" in stylesheet and "scrollbar-color" in stylesheet
 
 
 def test_pages_log_no_errors(laid_out):
