@@ -74,10 +74,22 @@ def tex_to_mathml(formulas):
     return [_compact(mathml) for mathml in json.loads(done.stdout)]
 
 
+THIN_SPACE = '<mspace width="0.1667em"></mspace>'
+OPERATOR_NAME_AFTER_ORD = re.compile(
+    r"(</mi>|</mn>|</msub>|</msup>|</mrow>|[)\]]</mo>)"
+    r"(<mi>[A-Za-z]{2,}</mi>|<msub><mi>[A-Za-z]{2,}</mi>)")
+
+
 def _compact(mathml):
     mathml = re.sub(r">\s+<", "><", mathml.strip())
     mathml = re.sub(r' data-mjx-[\w-]+="[^"]*"', "", mathml)
-    return mathml.replace(' xmlns="http://www.w3.org/1998/Math/MathML"', "")
+    mathml = mathml.replace(' xmlns="http://www.w3.org/1998/Math/MathML"', "")
+    # TeX puts a thin space around an operator name (\log p, t \log q); MathML
+    # Core gives the invisible function application (U+2061) none: "tlogp".
+    # (none before a bracket: \log(x))
+    mathml = re.sub(r"<mo>&#x2061;</mo>(?!<mo[^>]*>[(\[])", "<mo>&#x2061;</mo>" + THIN_SPACE,
+                    mathml)
+    return OPERATOR_NAME_AFTER_ORD.sub(r"\1" + THIN_SPACE + r"\2", mathml)
 
 
 def typeset_math(texts):
