@@ -169,7 +169,8 @@ def heading_pages(pdf_path, titles):
                 start = index + 1
                 break
         else:
-            raise SystemExit(f"no bookmark for the heading {title!r} among {marks[start:start + 3]}")
+            raise SystemExit(f"no bookmark for the heading {title!r} "
+                             f"among {marks[start:start + 3]}")
     document.close()
     return pages
 

@@ -332,7 +332,8 @@ def test_chapter_pages_are_light_and_quick(browser, server):
 
 def test_the_published_site_has_no_source_maps_no_mathjax_and_no_icon_script():
     maps = [p.name for p in HTML.rglob("*.map")]
-    pointing = [p.name for p in HTML.rglob("*.js") if "sourceMappingURL" in p.read_text(errors="ignore")]
+    pointing = [p.name for p in HTML.rglob("*.js")
+                if "sourceMappingURL" in p.read_text(errors="ignore")]
     assert maps == [] and pointing == []
     assert not (HTML / "_static" / "mathjax").exists()
     assert not (HTML / "_static" / "scripts" / "fontawesome.js").exists()
