@@ -6,9 +6,9 @@ every HTML build (``html`` and ``singlehtml``; ``build-finished``):
 1. Formulas as MathML, typeset by the browser. MathJax in the page weighed
    700 kB of scripts and fonts on every chapter (the whole 24 MB distribution
    was copied into the site) and held DOM-ready back. Every formula is
-   converted once, at build time, by MathJax 3 itself (``mathjax/tex2mml.js``,
-   ``mathjax-full`` pinned in ``mathjax/package.json``, installed by
-   ``.ci/setup``) to MathML, which Chromium, Firefox and Safari typeset
+   converted once, at build time, by MathJax 3 itself (``mathml/tex2mml.js``,
+   ``mathjax-full`` pinned in ``mathml/package-lock.json``, installed by
+   ``.ci/setup`` into ``.venv/mathml``) to MathML, which Chromium, Firefox and Safari typeset
    natively (and screen readers read). The pages carry no MathJax; a formula
    MathJax cannot parse stops the build.
 2. Icons from a cut font. The theme draws its icons with Font Awesome's
@@ -40,6 +40,7 @@ every HTML build (``html`` and ``singlehtml``; ``build-finished``):
 
 import html
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -47,6 +48,8 @@ from pathlib import Path
 
 
 MATHML_DIR = Path(__file__).resolve().parent / "mathml"
+# mathjax-full, installed by .ci/setup beside the virtual environment
+MATHML_MODULES = Path(__file__).resolve().parent.parent / ".venv" / "mathml" / "node_modules"
 MATH_ELEMENT = re.compile(
     r'<(span|div) class="math notranslate nohighlight"([^>]*)>(.*?)</\1>', re.S)
 TEX_DELIMITERS = re.compile(r"^(.*?)(\\\(|\\\[|\$\$)(.*)(\\\)|\\\]|\$\$)\s*$", re.S)
@@ -64,11 +67,12 @@ def tex_to_mathml(formulas):
     if not formulas:
         return []
     node = shutil.which("node")
-    if node is None or not (MATHML_DIR / "node_modules" / "mathjax-full").is_dir():
+    if node is None or not (MATHML_MODULES / "mathjax-full").is_dir():
         raise RuntimeError("the book's formulas need Node.js and mathjax-full: run "
-                           "`bash .ci/setup` (npm ci in _ext/mathml)")
+                           f"`bash .ci/setup` (it installs them into {MATHML_MODULES})")
     done = subprocess.run([node, str(MATHML_DIR / "tex2mml.js")], input=json.dumps(formulas),
-                          capture_output=True, text=True, check=False)
+                          capture_output=True, text=True, check=False,
+                          env={**os.environ, "NODE_PATH": str(MATHML_MODULES)})
     if done.returncode != 0:
         raise RuntimeError(f"TeX to MathML failed: {done.stderr.strip()}")
     return [_compact(mathml) for mathml in json.loads(done.stdout)]
