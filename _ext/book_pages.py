@@ -13,15 +13,16 @@
 3. The theme's colour mode. pydata-sphinx-theme starts from the template
    variable ``default_mode``, which nothing sets, so on a first visit (and on
    every page opened from disk) it logs "Got invalid theme mode" as a console
-   error. The book starts in light mode (its figures are drawn on white); the
-   reader can still switch.
+   error. The book starts in "auto": the reader's system preference, light or
+   dark (figures keep a white ground in dark mode); the button switches.
 4. The bibliography. docutils writes it as ``<div role="list">`` whose
    children have the role ``doc-biblioentry``, not ``listitem``: an ARIA list
    without list items, which axe-core reports as a critical violation
    (aria-required-children). The role is dropped; the entries keep theirs.
 5. Code cells fit the page: ``static/book.css`` sets their font so that a
    line of 80 characters (the book's limit) is not cut off beside the page's
-   table of contents.
+   table of contents; wide formulas, tables and output scroll in their own box.
+After the build, ``light_site.py`` trims and fixes the written site.
 """
 
 from pathlib import Path
@@ -65,7 +66,7 @@ def _configure_thebe_and_colour_mode(app, config):
         thebe.setdefault("repository_branch",
                          options.get("repository_branch", "main"))
     config.thebe_config = thebe
-    config.html_context.setdefault("default_mode", "light")
+    config.html_context.setdefault("default_mode", "auto")
 
 
 def _add_static(app):
@@ -76,6 +77,7 @@ def setup(app):
     app.connect("config-inited", _configure_thebe_and_colour_mode)
     app.connect("builder-inited", _add_static)
     app.add_css_file("book.css")
+    app.add_js_file("book.js", loading_method="defer")  # tab stops on scroll boxes
     # Late priority: after every extension has added its scripts.
     app.connect("html-page-context", _dedupe_scripts, priority=900)
     app.connect("html-page-context", _bibliography_is_not_an_aria_list)

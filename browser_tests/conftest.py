@@ -49,12 +49,8 @@ class Visit:
         page.on("pageerror", lambda e: self.console_errors.append(f"uncaught: {e}"))
         page.on("request", lambda r: in_book(r.url) or self.outside.append(r.url))
         page.route("**/*", self._route)
+        # The formulas are MathML in the page (typeset by the browser itself).
         page.goto((HTML / f"{path}.html").as_uri(), wait_until="load")
-        # MathJax 3 typesets after load; wait until it has finished.
-        page.wait_for_function(
-            "window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=30_000
-        )
-        page.evaluate("MathJax.startup.promise")
 
     def _route(self, route):
         if in_book(route.request.url):
@@ -97,3 +93,23 @@ def visit(context):
         return visits[path]
 
     return _visit
+
+
+@pytest.fixture(scope="session")
+def server():
+    """The built book served over HTTP on localhost (a reader's browser fetches
+    pages, measures transfer and runs Sphinx's search as from a web server)."""
+    import functools
+    import http.server
+    import threading
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(Quiet, directory=str(HTML)))
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_port}/"
+    httpd.shutdown()

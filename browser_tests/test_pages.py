@@ -14,10 +14,10 @@ from conftest import CONFIG, HTML, PAGES, ROOT, SCREENSHOTS, Visit
 NOTEBOOK_PAGES = [p for p in PAGES if (ROOT / f"{p}.ipynb").exists()]
 
 # Text of the article outside code, script and typeset math: where raw TeX
-# delimiters would mean a formula MathJax did not typeset.
+# delimiters would mean a formula the build did not convert to MathML.
 PROSE_JS = """() => {
   const article = document.querySelector('article').cloneNode(true);
-  article.querySelectorAll('pre, code, script, style, mjx-container, mjx-assistive-mml')
+  article.querySelectorAll('pre, code, script, style, math')
          .forEach(e => e.remove());
   return article.textContent;
 }"""
@@ -43,9 +43,13 @@ def test_page_loads_offline_without_console_errors(visit, path):
 def test_mathjax_typesets_every_formula(visit, path):
     page = visit(path).page
     formulas = page.locator("article span.math, article div.math")
-    typeset = page.locator("article span.math mjx-container, article div.math mjx-container")
+    typeset = page.locator("article span.math > math, article div.math > math")
     assert typeset.count() == formulas.count()
-    assert page.locator("mjx-merror").count() == 0, "a formula MathJax could not parse"
+    assert page.locator("merror").count() == 0, "a formula MathJax could not parse"
+    # typeset by the browser: a formula has a box of its own
+    sizes = page.evaluate("() => [...document.querySelectorAll('article math')]"
+                          ".map(m => m.getBoundingClientRect().height)")
+    assert all(height > 5 for height in sizes)
     prose = page.evaluate(PROSE_JS)
     for delimiter in ("\\(", "\\)", "\\[", "\\]", "$$"):
         assert delimiter not in prose, f"raw TeX {delimiter!r} left in the text"
@@ -54,7 +58,7 @@ def test_mathjax_typesets_every_formula(visit, path):
 def test_the_lecture_has_formulas_to_typeset(visit):
     # guard against the test above passing on pages where nothing is math
     page = visit("book/04_cross_entropy").page
-    assert page.locator("article mjx-container").count() > 50
+    assert page.locator("article math").count() > 50
 
 
 @pytest.mark.parametrize("path", PAGES)

@@ -31,8 +31,25 @@ LINESTYLES = ["-", "--", "-.", ":", (0, (5, 1)), (0, (3, 1, 1, 1, 1, 1)), "-", "
 SEQUENTIAL_CMAP = "viridis"
 
 
+#: Where the book's figures are compared or published as files, two runs of a
+#: notebook must write the same SVG: matplotlib's element ids come from this salt
+#: (instead of a random one), and the file carries no date and no version.
+SVG_HASH_SALT = "cross-entropy-book"
+SVG_METADATA = {"Date": None, "Creator": None}
+
+#: Smallest text in a figure, in points. A figure is shown at its natural size
+#: (1 pt = 4/3 CSS px), so this is 14 px on the page, above the page's smallest
+#: caption text (13 px code) at 1280 px; browser_tests/test_reader.py checks it.
+SMALLEST_FONT_PT = 10.5
+
+
 def use_book_style():
-    """Apply the book's figure style to matplotlib (colours, sizes, grid).
+    """Apply the book's figure style to matplotlib (colours, sizes, grid) and,
+    in a notebook, have figures shown as SVG (vector: sharp on any screen and
+    on paper, text kept as text).
+
+    The SVG is deterministic (``svg.hashsalt``, no date), so the stored
+    outputs compare equal between runs.
 
     Introduced in chapter "Loss functions".
     """
@@ -42,19 +59,41 @@ def use_book_style():
             + cycler(linestyle=LINESTYLES),
             "figure.figsize": (6.4, 4.0),
             "figure.dpi": 100,
-            "savefig.dpi": 150,
+            "savefig.dpi": 200,
             "figure.constrained_layout.use": True,
             "axes.grid": True,
             "grid.alpha": 0.3,
             "axes.spines.top": False,
             "axes.spines.right": False,
+            "font.size": 11,
             "axes.titlesize": 12,
             "axes.labelsize": 11,
+            "xtick.labelsize": SMALLEST_FONT_PT,
+            "ytick.labelsize": SMALLEST_FONT_PT,
+            "legend.fontsize": SMALLEST_FONT_PT,
+            "figure.titlesize": 12,
             "legend.frameon": False,
             "lines.linewidth": 2.0,
             "image.cmap": SEQUENTIAL_CMAP,
+            "svg.fonttype": "none",
+            "svg.hashsalt": SVG_HASH_SALT,
         }
     )
+    _show_figures_as_svg()
+
+
+def _show_figures_as_svg():
+    # Only inside IPython with the inline backend (a notebook); a script or a
+    # test keeps whatever backend it has.
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    if get_ipython() is None:
+        return
+    from matplotlib_inline.backend_inline import set_matplotlib_formats
+
+    set_matplotlib_formats("svg", metadata=SVG_METADATA)
 
 
 def label_axes(ax, *, xlabel, ylabel, title, legend=None):
@@ -131,7 +170,7 @@ def plot_contour_path(ax, xx, yy, zz, path, *, levels=20, path_label="gradient d
     """
     path = np.asarray(path, dtype=float)
     contours = ax.contour(xx, yy, zz, levels=levels, cmap=SEQUENTIAL_CMAP, linewidths=1)
-    ax.clabel(contours, inline=True, fontsize=7, fmt="%.2f")
+    ax.clabel(contours, inline=True, fontsize=SMALLEST_FONT_PT, fmt="%.2f")
     ax.plot(path[:, 0], path[:, 1], color=COLORS["vermillion"], linestyle="-",
             marker="o", markersize=3, label=path_label)
     ax.plot(*path[0], marker="s", color=COLORS["black"], linestyle="none", label="start")
@@ -288,7 +327,7 @@ def plot_digits(axes, images, *, titles=None, side=28):
         if i < len(images):
             ax.imshow(images[i], cmap="gray_r", interpolation="nearest")
             if titles is not None:
-                ax.set_title(titles[i], fontsize=8)
+                ax.set_title(titles[i], fontsize=SMALLEST_FONT_PT)
     return axes
 
 
@@ -322,7 +361,7 @@ def plot_confusion_matrix(ax, y_true, y_pred, *, normalize=False, title,
         kwargs = {"values_format": "d"}
     display = ConfusionMatrixDisplay.from_predictions(
         y_true, y_pred, labels=labels, ax=ax, cmap=SEQUENTIAL_CMAP,
-        colorbar=False, text_kw={"fontsize": 7}, **kwargs)
+        colorbar=False, text_kw={"fontsize": SMALLEST_FONT_PT}, **kwargs)
     ax.grid(False)
     if normalize:
         # Recall on the diagonal is ~0.9-1.0: show the rest in the same scale.
@@ -374,7 +413,7 @@ def plot_bin_counts(ax, y_true, probs, *, n_bins=15, title=None, color=None):
            color=color or COLORS["sky"])
     for left, count in zip(lefts, counts):
         ax.annotate(str(count), (left + width / 2, count), ha="center",
-                    va="bottom", fontsize=7)
+                    va="bottom", fontsize=SMALLEST_FONT_PT)
     ax.set_yscale("log")
     ax.set_xlim(0, 1)
     ax.set_ylim(0.5, 4 * curve.counts.max())
