@@ -66,7 +66,8 @@ def tex_to_mathml(formulas):
     """MathML for each (tex, display) pair, from MathJax 3 in Node.js."""
     if not formulas:
         return []
-    node = shutil.which("node")
+    venv_bin = Path(__file__).resolve().parent.parent / ".venv" / "bin"
+    node = shutil.which("node", path=str(venv_bin)) or shutil.which("node")
     if node is None or not (MATHML_MODULES / "mathjax-full").is_dir():
         raise RuntimeError("the book's formulas need Node.js and mathjax-full: run "
                            f"`bash .ci/setup` (it installs them into {MATHML_MODULES})")

