@@ -41,8 +41,10 @@ def main():
     workers = os.cpu_count() or 1
     with ProcessPoolExecutor(workers) as pool:
         failed = sum(pool.map(compile_all, [paths[i::workers] for i in range(workers)]))
-    print(f"Compiled {len(paths) - failed} modules in {site}"
-          + (f" ({failed} could not be compiled)" if failed else ""))
+    print(
+        f"Compiled {len(paths) - failed} modules in {site}"
+        + (f" ({failed} could not be compiled)" if failed else "")
+    )
 
 
 if __name__ == "__main__":

@@ -34,9 +34,16 @@ import yaml
 from playwright.sync_api import sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 PRINT_CSS = Path(__file__).resolve().parent / "print.css"
 # A4 with these margins: the text block the layout is measured against.
 MARGIN_MM = {"top": 20, "bottom": 20, "left": 18, "right": 18}
@@ -159,8 +166,9 @@ def heading_pages(pdf_path, titles):
     """The page (1-based) of each heading, in order, from the PDF's bookmarks;
     a heading is given as its texts without and with its formulas."""
     document = pdfium.PdfDocument(pdf_path)
-    marks = [(_normal(item.get_title()), item.get_dest().get_index())
-             for item in document.get_toc()]
+    marks = [
+        (_normal(item.get_title()), item.get_dest().get_index()) for item in document.get_toc()
+    ]
     pages, start = [], 0
     for title in titles:
         for index in range(start, len(marks)):
@@ -169,22 +177,33 @@ def heading_pages(pdf_path, titles):
                 start = index + 1
                 break
         else:
-            raise SystemExit(f"no bookmark for the heading {title!r} "
-                             f"among {marks[start:start + 3]}")
+            raise SystemExit(
+                f"no bookmark for the heading {title!r} among {marks[start : start + 3]}"
+            )
     document.close()
     return pages
 
 
 def _print(page, target):
-    page.pdf(path=str(target), format="A4", print_background=True, outline=True, tagged=True,
-             margin={k: f"{v}mm" for k, v in MARGIN_MM.items()},
-             display_header_footer=True, header_template="<span></span>",
-             footer_template='<div style="font-size:9px;width:100%;text-align:center;'
-                             'font-family:serif"><span class="pageNumber"></span></div>')
+    page.pdf(
+        path=str(target),
+        format="A4",
+        print_background=True,
+        outline=True,
+        tagged=True,
+        margin={k: f"{v}mm" for k, v in MARGIN_MM.items()},
+        display_header_footer=True,
+        header_template="<span></span>",
+        footer_template='<div style="font-size:9px;width:100%;text-align:center;'
+        'font-family:serif"><span class="pageNumber"></span></div>',
+    )
 
 
-def main(source="_build/singlehtml", target="_build/pdf/book.pdf",
-         chromium=os.environ.get("CHROMIUM", "/usr/bin/chromium")):
+def main(
+    source="_build/singlehtml",
+    target="_build/pdf/book.pdf",
+    chromium=os.environ.get("CHROMIUM", "/usr/bin/chromium"),
+):
     started = time.monotonic()
     source, target = Path(source).resolve(), Path(target)
     index = source / "index.html"
@@ -223,12 +242,20 @@ def main(source="_build/singlehtml", target="_build/pdf/book.pdf",
         }""")
         page.emulate_media(media="print")
         page.add_style_tag(content=PRINT_CSS.read_text(encoding="utf-8"))
-        entries = page.evaluate(BOOK_JS, {"title": config["title"], "author": config["author"],
-                                          "copyright": str(config["copyright"]),
-                                          "parts": _toc_parts()})
+        entries = page.evaluate(
+            BOOK_JS,
+            {
+                "title": config["title"],
+                "author": config["author"],
+                "copyright": str(config["copyright"]),
+                "parts": _toc_parts(),
+            },
+        )
         scaled = page.evaluate(FIT_JS)
-        titles = page.evaluate("() => [...document.querySelectorAll('.book-contents-list a')]"
-                               ".map(a => [a.dataset.bookmark, a.dataset.full])")
+        titles = page.evaluate(
+            "() => [...document.querySelectorAll('.book-contents-list a')]"
+            ".map(a => [a.dataset.bookmark, a.dataset.full])"
+        )
         with tempfile.TemporaryDirectory() as scratch:
             first = Path(scratch) / "first.pdf"
             _print(page, first)
@@ -237,14 +264,17 @@ def main(source="_build/singlehtml", target="_build/pdf/book.pdf",
         _print(page, target)
         (target.parent / "book-print.html").write_text(
             page.content().replace("<head>", f'<head><base href="{source.as_uri()}/">', 1),
-            encoding="utf-8")
+            encoding="utf-8",
+        )
         browser.close()
     if blocked:
         sys.exit(f"the book requested {len(blocked)} URLs outside itself: {blocked[:5]}")
     document = pdfium.PdfDocument(target)
-    print(f"PDF written: {target} ({len(document)} pages, {target.stat().st_size / 1e6:.1f} MB, "
-          f"{entries} contents entries, {len(scaled)} wide blocks scaled to the text width) "
-          f"in {time.monotonic() - started:.0f} s")
+    print(
+        f"PDF written: {target} ({len(document)} pages, {target.stat().st_size / 1e6:.1f} MB, "
+        f"{entries} contents entries, {len(scaled)} wide blocks scaled to the text width) "
+        f"in {time.monotonic() - started:.0f} s"
+    )
 
 
 if __name__ == "__main__":

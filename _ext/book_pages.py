@@ -33,8 +33,10 @@ STATIC = Path(__file__).resolve().parent / "static"
 def _script_key(script):
     # An inline script comes back once with filename None and once with "".
     attributes = getattr(script, "attributes", {}) or {}
-    return (str(getattr(script, "filename", script) or ""),
-            tuple(sorted((k, str(v)) for k, v in attributes.items())))
+    return (
+        str(getattr(script, "filename", script) or ""),
+        tuple(sorted((k, str(v)) for k, v in attributes.items())),
+    )
 
 
 def _dedupe_scripts(app, pagename, templatename, context, doctree):
@@ -50,12 +52,12 @@ def _dedupe_scripts(app, pagename, templatename, context, doctree):
     context["script_files"] = unique
 
 
-def _bibliography_is_not_an_aria_list(app, pagename, templatename, context,
-                                      doctree):
+def _bibliography_is_not_an_aria_list(app, pagename, templatename, context, doctree):
     body = context.get("body")
     if body and 'role="list" class="citation-list"' in body:
-        context["body"] = body.replace('<div role="list" class="citation-list">',
-                                       '<div class="citation-list">')
+        context["body"] = body.replace(
+            '<div role="list" class="citation-list">', '<div class="citation-list">'
+        )
 
 
 def _configure_thebe_and_colour_mode(app, config):
@@ -63,8 +65,7 @@ def _configure_thebe_and_colour_mode(app, config):
     thebe = config.thebe_config if isinstance(config.thebe_config, dict) else {}
     if options.get("repository_url"):
         thebe.setdefault("repository_url", options["repository_url"])
-        thebe.setdefault("repository_branch",
-                         options.get("repository_branch", "main"))
+        thebe.setdefault("repository_branch", options.get("repository_branch", "main"))
     config.thebe_config = thebe
     config.html_context.setdefault("default_mode", "auto")
 

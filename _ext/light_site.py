@@ -46,16 +46,17 @@ import shutil
 import subprocess
 from pathlib import Path
 
-
 MATHML_DIR = Path(__file__).resolve().parent / "mathml"
 # mathjax-full, installed by .ci/setup beside the virtual environment
 MATHML_MODULES = Path(__file__).resolve().parent.parent / ".venv" / "mathml" / "node_modules"
 MATH_ELEMENT = re.compile(
-    r'<(span|div) class="math notranslate nohighlight"([^>]*)>(.*?)</\1>', re.S)
+    r'<(span|div) class="math notranslate nohighlight"([^>]*)>(.*?)</\1>', re.S
+)
 TEX_DELIMITERS = re.compile(r"^(.*?)(\\\(|\\\[|\$\$)(.*)(\\\)|\\\]|\$\$)\s*$", re.S)
 MATHJAX_SCRIPTS = re.compile(
-    r'<script>window\.MathJax = .*?</script>\s*|<script[^>]*_static/mathjax/[^>]*></script>\s*',
-    re.S)
+    r"<script>window\.MathJax = .*?</script>\s*|<script[^>]*_static/mathjax/[^>]*></script>\s*",
+    re.S,
+)
 
 FA_WEBFONTS = "vendor/fontawesome/webfonts"
 FA_FONTS = ["fa-solid-900", "fa-regular-400", "fa-brands-400"]
@@ -69,11 +70,18 @@ def tex_to_mathml(formulas):
     venv_bin = Path(__file__).resolve().parent.parent / ".venv" / "bin"
     node = shutil.which("node", path=str(venv_bin)) or shutil.which("node")
     if node is None or not (MATHML_MODULES / "mathjax-full").is_dir():
-        raise RuntimeError("the book's formulas need Node.js and mathjax-full: run "
-                           f"`bash .ci/setup` (it installs them into {MATHML_MODULES})")
-    done = subprocess.run([node, str(MATHML_DIR / "tex2mml.js")], input=json.dumps(formulas),
-                          capture_output=True, text=True, check=False,
-                          env={**os.environ, "NODE_PATH": str(MATHML_MODULES)})
+        raise RuntimeError(
+            "the book's formulas need Node.js and mathjax-full: run "
+            f"`bash .ci/setup` (it installs them into {MATHML_MODULES})"
+        )
+    done = subprocess.run(
+        [node, str(MATHML_DIR / "tex2mml.js")],
+        input=json.dumps(formulas),
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "NODE_PATH": str(MATHML_MODULES)},
+    )
     if done.returncode != 0:
         raise RuntimeError(f"TeX to MathML failed: {done.stderr.strip()}")
     return [_compact(mathml) for mathml in json.loads(done.stdout)]
@@ -82,7 +90,8 @@ def tex_to_mathml(formulas):
 THIN_SPACE = '<mspace width="0.1667em"></mspace>'
 OPERATOR_NAME_AFTER_ORD = re.compile(
     r"(</mi>|</mn>|</msub>|</msup>|</mrow>|[)\]]</mo>)"
-    r"(<mi>[A-Za-z]{2,}</mi>|<msub><mi>[A-Za-z]{2,}</mi>)")
+    r"(<mi>[A-Za-z]{2,}</mi>|<msub><mi>[A-Za-z]{2,}</mi>)"
+)
 
 
 def _compact(mathml):
@@ -92,8 +101,9 @@ def _compact(mathml):
     # TeX puts a thin space around an operator name (\log p, t \log q); MathML
     # Core gives the invisible function application (U+2061) none: "tlogp".
     # (none before a bracket: \log(x))
-    mathml = re.sub(r"<mo>&#x2061;</mo>(?!<mo[^>]*>[(\[])", "<mo>&#x2061;</mo>" + THIN_SPACE,
-                    mathml)
+    mathml = re.sub(
+        r"<mo>&#x2061;</mo>(?!<mo[^>]*>[(\[])", "<mo>&#x2061;</mo>" + THIN_SPACE, mathml
+    )
     return OPERATOR_NAME_AFTER_ORD.sub(r"\1" + THIN_SPACE + r"\2", mathml)
 
 
@@ -142,8 +152,13 @@ ICON_RULE = re.compile(r'((?:\.fa-[\w-]+:before,?)+)\{content:"\\[ef][0-9a-f]{3}
 def drop_unused_icon_rules(static, html_texts):
     """Remove the stylesheets' 2,000 ``.fa-NAME:before`` rules of icons no page
     names (90 kB of the theme's CSS)."""
-    used = {name for text in html_texts for classes in ICON_CLASS.findall(text)
-            for name in classes[7:-1].split() if name.startswith("fa-")}
+    used = {
+        name
+        for text in html_texts
+        for classes in ICON_CLASS.findall(text)
+        for name in classes[7:-1].split()
+        if name.startswith("fa-")
+    }
 
     def keep(match):
         names = re.findall(r"\.(fa-[\w-]+):before", match.group(1))
@@ -176,9 +191,12 @@ def subset_icon_fonts(static, codepoints):
             continue
         prefix = "../" * (len(stylesheet.relative_to(static).parts) - 1)
         for name in FA_FONTS:
-            text = re.sub(rf'url\([^)]*{FA_WEBFONTS}/{name}\.woff2\) format\("woff2"\),'
-                          rf'url\([^)]*{FA_WEBFONTS}/{name}\.ttf\) format\("truetype"\)',
-                          f'url({prefix}{name}.subset.woff) format("woff")', text)
+            text = re.sub(
+                rf'url\([^)]*{FA_WEBFONTS}/{name}\.woff2\) format\("woff2"\),'
+                rf'url\([^)]*{FA_WEBFONTS}/{name}\.ttf\) format\("truetype"\)',
+                f'url({prefix}{name}.subset.woff) format("woff")',
+                text,
+            )
         if FA_WEBFONTS in text:
             raise RuntimeError(f"{stylesheet} still names a Font Awesome font")
         stylesheet.write_text(text, encoding="utf-8")
@@ -197,24 +215,35 @@ def fix_page(text, root, book_title, search_page=False):
     # 4. the hidden header's drawer buttons and search fields
     header = re.search(r'<header id="pst-header".*?</header>', text, flags=re.S)
     if header:
-        inner = re.sub(r'\s*<button class="pst-navbar-icon sidebar-toggle '
-                       r'(?:primary|secondary)-toggle".*?</button>', "", header.group(0),
-                       flags=re.S)
-        inner = re.sub(r'<button class="btn search-button-field.*?</button>', "", inner,
-                       flags=re.S)
-        text = text[:header.start()] + inner + text[header.end():]
+        inner = re.sub(
+            r'\s*<button class="pst-navbar-icon sidebar-toggle '
+            r'(?:primary|secondary)-toggle".*?</button>',
+            "",
+            header.group(0),
+            flags=re.S,
+        )
+        inner = re.sub(r'<button class="btn search-button-field.*?</button>', "", inner, flags=re.S)
+        text = text[: header.start()] + inner + text[header.end() :]
     # 5. Bootstrap tooltips: keep the title, drop the tooltip
     text = re.sub(r'\s*data-bs-toggle="tooltip"', "", text)
-    text = text.replace('aria-label="Color mode" data-bs-title="Color mode"',
-                        'aria-label="Color mode" title="Color mode"')
+    text = text.replace(
+        'aria-label="Color mode" data-bs-title="Color mode"',
+        'aria-label="Color mode" title="Color mode"',
+    )
     # 2. icons: the stylesheet instead of the script
-    text = re.sub(r'<script defer src="[^"]*_static/scripts/fontawesome\.js[^"]*"></script>\s*',
-                  "", text)
+    text = re.sub(
+        r'<script defer src="[^"]*_static/scripts/fontawesome\.js[^"]*"></script>\s*', "", text
+    )
     # 6. the whole book's PDF
-    text = re.sub(r'<button onclick="window\.print\(\)"\s*class="([^"]*)"[^>]*>(.*?)</button>',
-                  lambda m: (f'<a href="{root}book.pdf" class="{m.group(1)}" '
-                             f'title="The whole book as a PDF">{m.group(2)}</a>'),
-                  text, flags=re.S)
+    text = re.sub(
+        r'<button onclick="window\.print\(\)"\s*class="([^"]*)"[^>]*>(.*?)</button>',
+        lambda m: (
+            f'<a href="{root}book.pdf" class="{m.group(1)}" '
+            f'title="The whole book as a PDF">{m.group(2)}</a>'
+        ),
+        text,
+        flags=re.S,
+    )
     # 7. the search index only where it is searched
     if not search_page:
         for name in ("_static/searchtools.js", "_static/language_data.js", "searchindex.js"):
@@ -235,18 +264,24 @@ def finish_site(app, exception):
     for script in list(static.rglob("*.js")) + list(static.rglob("*.css")):
         text = script.read_text(encoding="utf-8")
         if "sourceMappingURL" in text:
-            script.write_text(re.sub(r"\n?(//|/\*)# sourceMappingURL=\S+( \*/)?", "", text),
-                              encoding="utf-8")
+            script.write_text(
+                re.sub(r"\n?(//|/\*)# sourceMappingURL=\S+( \*/)?", "", text), encoding="utf-8"
+            )
     pages = sorted(p for p in outdir.rglob("*.html") if "_static" not in p.parts)
     texts = dict(zip(pages, typeset_math([p.read_text(encoding="utf-8") for p in pages])))
     css = [p.read_text(encoding="utf-8") for p in static.rglob("*.css")]
     subset_icon_fonts(static, icon_codepoints(texts.values(), css))
     drop_unused_icon_rules(static, texts.values())
     for page, text in texts.items():
-        page.write_text(fix_page(text, _relative_root(page, outdir),
-                                 html.escape(app.config.html_title),
-                                 search_page=page == outdir / "search.html"),
-                        encoding="utf-8")
+        page.write_text(
+            fix_page(
+                text,
+                _relative_root(page, outdir),
+                html.escape(app.config.html_title),
+                search_page=page == outdir / "search.html",
+            ),
+            encoding="utf-8",
+        )
     for script in ("fontawesome.js", "fontawesome.js.LICENSE.txt"):
         (static / "scripts" / script).unlink(missing_ok=True)
 

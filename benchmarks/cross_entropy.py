@@ -91,15 +91,22 @@ def candidates(y, z, kw, z_floor):
         # z + 1e6 would only produce inf, a different path inside exp)
         "floor": lambda: np.exp(z_floor, out=buf),
         "numpy": lambda: plain_numpy(
-            y, z, kw.get("class_weight"), kw.get("label_smoothing", 0.0),
-            kw.get("reduction", "mean")),
+            y,
+            z,
+            kw.get("class_weight"),
+            kw.get("label_smoothing", 0.0),
+            kw.get("reduction", "mean"),
+        ),
     }
     if torch is not None:
         zt, yt = torch.from_numpy(z), torch.from_numpy(y)
         w = kw.get("class_weight")
         wt = None if w is None else torch.from_numpy(w.astype(z.dtype))
-        tkw = {"weight": wt, "label_smoothing": kw.get("label_smoothing", 0.0),
-               "reduction": kw.get("reduction", "mean")}
+        tkw = {
+            "weight": wt,
+            "label_smoothing": kw.get("label_smoothing", 0.0),
+            "reduction": kw.get("reduction", "mean"),
+        }
         out["torch"] = lambda: F.cross_entropy(zt, yt, **tkw)
     return out
 
@@ -149,16 +156,21 @@ def run(n, c, rounds, seed):
 
 
 def report(rows, n, c, rounds):
-    print(f"softmax cross-entropy, {n:,} x {c} logits, integer labels, "
-          f"best of {rounds} round-robin rounds, one thread")
+    print(
+        f"softmax cross-entropy, {n:,} x {c} logits, integer labels, "
+        f"best of {rounds} round-robin rounds, one thread"
+    )
     print("ratios of best CPU times (process_time); wall-clock ratios in brackets")
     print()
-    print(f"| case | ours / floor (target <= {TARGET_FLOOR}) | "
-          f"ours / torch (target <= {TARGET_TORCH}) | numpy / floor | "
-          f"torch / floor |")
+    print(
+        f"| case | ours / floor (target <= {TARGET_FLOOR}) | "
+        f"ours / torch (target <= {TARGET_TORCH}) | numpy / floor | "
+        f"torch / floor |"
+    )
     print("| --- | ---: | ---: | ---: | ---: |")
     missed = []
     for name, _, cpu, wall in rows:
+
         def ratio(a, b):
             return cpu[a] / cpu[b], wall[a] / wall[b]
 
@@ -179,8 +191,10 @@ def report(rows, n, c, rounds):
         numpy_floor = "{:.2f} ({:.2f})".format(*ratio("numpy", "floor"))
         print(f"| {name} | {floor_cell} | {torch_cell} | {numpy_floor} | {torch_floor} |")
     print()
-    print("loss values (checked against PyTorch or NumPy before timing): "
-          + ", ".join(f"{row[0]} {row[1]:.10g}" for row in rows))
+    print(
+        "loss values (checked against PyTorch or NumPy before timing): "
+        + ", ".join(f"{row[0]} {row[1]:.10g}" for row in rows)
+    )
     print("targets: " + ("all met" if not missed else "missed: " + "; ".join(missed)))
 
 

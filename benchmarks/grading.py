@@ -93,10 +93,26 @@ def ours(tmp, hws, copies, jobs, meter):
     for hw in hws:
         subs = _copies(tmp, hw, copies, "ours")
         n += len(subs)
-        subprocess.run([sys.executable, "-m", "course", "grade", hw, Path(tmp, "ours", hw),
-                        "--out", Path(tmp, f"{hw}.csv"), "--jobs", str(jobs),
-                        "--autograder", Path(tmp, "dist", f"{hw}-autograder.zip")],
-                       cwd=ROOT, check=True, capture_output=True, preexec_fn=meter.join)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "course",
+                "grade",
+                hw,
+                Path(tmp, "ours", hw),
+                "--out",
+                Path(tmp, f"{hw}.csv"),
+                "--jobs",
+                str(jobs),
+                "--autograder",
+                Path(tmp, "dist", f"{hw}-autograder.zip"),
+            ],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            preexec_fn=meter.join,
+        )
         rows = Path(tmp, f"{hw}.csv").read_text().splitlines()[1:]
         bad = [r for r in rows if not r.endswith(",ok")]
         if bad:
@@ -106,9 +122,15 @@ def ours(tmp, hws, copies, jobs, meter):
 
 def otters(tmp, hws, copies, jobs, meter):
     """Seconds for otter's runner over ``copies`` solutions of each homework, ``jobs`` at once."""
-    work = [(str(s), str(Path(tmp, "dist", f"{hw}-autograder.zip")),
-             str(Path(tmp, "otter-work", hw, s.parent.name)))
-            for hw in hws for s in _copies(tmp, hw, copies, "otter")]
+    work = [
+        (
+            str(s),
+            str(Path(tmp, "dist", f"{hw}-autograder.zip")),
+            str(Path(tmp, "otter-work", hw, s.parent.name)),
+        )
+        for hw in hws
+        for s in _copies(tmp, hw, copies, "otter")
+    ]
     start = time.perf_counter()
     with ProcessPoolExecutor(max_workers=jobs, initializer=meter.join) as pool:
         list(pool.map(_otter_one, work))
@@ -123,13 +145,31 @@ def main(argv=None):
     args = parser.parse_args(argv)
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="bench-grading-") as tmp:
-        subprocess.run([sys.executable, "-m", "course", "assign", "--book-dir",
-                        Path(tmp, "book"), "--dist-dir", Path(tmp, "dist"), "--no-execute",
-                        "--no-run-tests"], cwd=ROOT, check=True, capture_output=True)
-        print(f"--jobs {args.jobs}; {os.cpu_count()} cores; load average before "
-              f"{load_before[0]:.1f}")
-        print(f"{'homework':10} {'ours /min':>10} {'otter /min':>11} {'ratio':>6} "
-              f"{'ours CPU s':>11} {'otter CPU s':>12} {'ratio':>6} {'target':>7}", flush=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "course",
+                "assign",
+                "--book-dir",
+                Path(tmp, "book"),
+                "--dist-dir",
+                Path(tmp, "dist"),
+                "--no-execute",
+                "--no-run-tests",
+            ],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+        )
+        print(
+            f"--jobs {args.jobs}; {os.cpu_count()} cores; load average before {load_before[0]:.1f}"
+        )
+        print(
+            f"{'homework':10} {'ours /min':>10} {'otter /min':>11} {'ratio':>6} "
+            f"{'ours CPU s':>11} {'otter CPU s':>12} {'ratio':>6} {'target':>7}",
+            flush=True,
+        )
         for group, hws in GROUPS.items():
             meters = [CpuMeter(f"bench-grading-{os.getpid()}-{side}") for side in "ab"]
             try:
@@ -145,8 +185,11 @@ def main(argv=None):
             else:
                 per = [cpu[0] / n_ours, cpu[1] / n_otter]
                 cpu_text = f"{per[0]:11.2f} {per[1]:12.2f} {per[1] / per[0]:5.1f}x"
-            print(f"{group:10} {rate_ours:10.1f} {rate_otter:11.1f} "
-                  f"{rate_ours / rate_otter:5.1f}x {cpu_text} {'>= 4x':>7}", flush=True)
+            print(
+                f"{group:10} {rate_ours:10.1f} {rate_otter:11.1f} "
+                f"{rate_ours / rate_otter:5.1f}x {cpu_text} {'>= 4x':>7}",
+                flush=True,
+            )
     print(f"load average after {os.getloadavg()[0]:.1f}")
 
 

@@ -2,7 +2,6 @@
 
 import json
 import re
-from pathlib import Path
 from urllib.parse import unquote, urldefrag, urlparse
 
 import pytest
@@ -47,8 +46,10 @@ def test_mathjax_typesets_every_formula(visit, path):
     assert typeset.count() == formulas.count()
     assert page.locator("merror").count() == 0, "a formula MathJax could not parse"
     # typeset by the browser: a formula has a box of its own
-    sizes = page.evaluate("() => [...document.querySelectorAll('article math')]"
-                          ".map(m => m.getBoundingClientRect().height)")
+    sizes = page.evaluate(
+        "() => [...document.querySelectorAll('article math')]"
+        ".map(m => m.getBoundingClientRect().height)"
+    )
     assert all(height > 5 for height in sizes)
     prose = page.evaluate(PROSE_JS)
     for delimiter in ("\\(", "\\)", "\\[", "\\]", "$$"):
@@ -69,7 +70,8 @@ def test_every_image_loads_and_says_what_it_shows(visit, path):
         alt = (image["alt"] or "").strip()
         assert alt, f"{image['src']} has no alt text"
         assert not re.search(r"\.(png|svg|jpe?g|gif)\b|_images/|jupyter_execute", alt), (
-            f"{image['src']}: alt text is a file name: {alt!r}")
+            f"{image['src']}: alt text is a file name: {alt!r}"
+        )
 
 
 def test_chapters_show_their_figures(visit):
@@ -108,8 +110,14 @@ def test_exercise_solutions_open_and_close(visit, path):
 def test_search_finds_cross_entropy(context):
     page = context.new_page()
     outside = []
-    page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(HTML.as_uri())
-               else (outside.append(r.request.url), r.abort()))
+    page.route(
+        "**/*",
+        lambda r: (
+            r.continue_()
+            if r.request.url.startswith(HTML.as_uri())
+            else (outside.append(r.request.url), r.abort())
+        ),
+    )
     page.goto((HTML / "search.html").as_uri() + "?q=cross-entropy")
     # Sphinx adds the results one by one (a 5 ms timer each) and then says
     # "Search finished, found N page(s)"; count only after that.
@@ -157,7 +165,9 @@ def test_internal_links_and_anchors_resolve():
     ids, broken = {}, []
     soups = {p: BeautifulSoup(p.read_text(encoding="utf-8"), "html.parser") for p in _html_files()}
     for p, soup in soups.items():
-        ids[p] = {e["id"] for e in soup.find_all(id=True)} | {a["name"] for a in soup.find_all("a", attrs={"name": True})}
+        ids[p] = {e["id"] for e in soup.find_all(id=True)} | {
+            a["name"] for a in soup.find_all("a", attrs={"name": True})
+        }
     checked = 0
     for p, soup in soups.items():
         for a in soup.find_all("a", href=True):
@@ -214,15 +224,20 @@ def serious_accessibility_violations(page, rules=None):
     (rule, impact, number of elements, first element); all rules, or `rules`."""
     page.evaluate(Axe().axe_script)  # the axe-core that axe-playwright-python bundles
     page.evaluate(TWINS_JS)
-    page.evaluate("axe.configure({rules: [{id: 'color-contrast', selector: '*:not([data-axe-twin])'}]})")
+    page.evaluate(
+        "axe.configure({rules: [{id: 'color-contrast', selector: '*:not([data-axe-twin])'}]})"
+    )
     # preload: false keeps axe from fetching the stylesheets with XHR, which
     # Chromium refuses for file:// pages (a console error axe would cause).
     options = {"resultTypes": ["violations"], "preload": False}
     if rules is not None:
         options["runOnly"] = list(rules)
     results = page.evaluate("options => axe.run(document, options)", options)
-    return [(v["id"], v["impact"], len(v["nodes"]), v["nodes"][0]["target"])
-            for v in results["violations"] if v["impact"] in ("serious", "critical")]
+    return [
+        (v["id"], v["impact"], len(v["nodes"]), v["nodes"][0]["target"])
+        for v in results["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
 
 
 @pytest.mark.parametrize("path", PAGES)
@@ -248,8 +263,10 @@ def test_the_contrast_check_finds_one_faint_element_among_thousands(context):
         page.close()
 
 
-@pytest.mark.parametrize("path, name", [("book/04_cross_entropy", "chapter-04.png"),
-                                        ("book/homework/hw1", "homework-hw1.png")])
+@pytest.mark.parametrize(
+    "path, name",
+    [("book/04_cross_entropy", "chapter-04.png"), ("book/homework/hw1", "homework-hw1.png")],
+)
 def test_screenshots(visit, path, name):
     page = visit(path).page
     page.evaluate("window.scrollTo(0, 0)")

@@ -67,18 +67,23 @@ def test_every_figure_is_embedded_at_full_resolution(pdf):
     document, _ = pdf
     figures = _figure_sizes()
     # images drawn on the pages, also inside form XObjects (Chromium nests some)
-    embedded = Counter(tuple(image.get_px_size()) for page in document
-                       for image in page.get_objects(filter=[pdfium.raw.FPDF_PAGEOBJ_IMAGE],
-                                                     max_depth=4))
+    embedded = Counter(
+        tuple(image.get_px_size())
+        for page in document
+        for image in page.get_objects(filter=[pdfium.raw.FPDF_PAGEOBJ_IMAGE], max_depth=4)
+    )
     # SVG figures are vectors in the PDF; every PNG one is embedded whole
     assert not figures - embedded
 
 
 # ---- The typeset book (issue 22) -----------------------------------------
 
+
 def _bookmarks(document):
-    return [(b.level, re.sub(r"\s+", "", b.get_title()), b.get_dest().get_index())
-            for b in document.get_toc()]
+    return [
+        (b.level, re.sub(r"\s+", "", b.get_title()), b.get_dest().get_index())
+        for b in document.get_toc()
+    ]
 
 
 def test_bookmarks_for_parts_chapters_and_sections(pdf):
@@ -121,8 +126,9 @@ def test_nothing_is_cut_at_the_margins(pdf):
     cut = []
     for number, page in enumerate(document, start=1):
         width = page.get_width()
-        for obj in page.get_objects(filter=[pdfium.raw.FPDF_PAGEOBJ_TEXT,
-                                            pdfium.raw.FPDF_PAGEOBJ_IMAGE], max_depth=4):
+        for obj in page.get_objects(
+            filter=[pdfium.raw.FPDF_PAGEOBJ_TEXT, pdfium.raw.FPDF_PAGEOBJ_IMAGE], max_depth=4
+        ):
             left, _, right, _ = obj.get_bounds()
             if right - left > width:
                 continue  # text laid out but not drawn (hidden for screen readers)
@@ -137,11 +143,15 @@ def test_a_spread_of_the_pdf_for_the_eye(pdf):
     from conftest import SCREENSHOTS
 
     document, _ = pdf
-    chapter = next(index for level, title, index in _bookmarks(document)
-                   if level == 1 and title.startswith("4."))
+    chapter = next(
+        index
+        for level, title, index in _bookmarks(document)
+        if level == 1 and title.startswith("4.")
+    )
     images = [document[i].render(scale=1).to_pil() for i in (1, chapter)]
-    spread = Image.new("RGB", (sum(i.width for i in images), max(i.height for i in images)),
-                       "white")
+    spread = Image.new(
+        "RGB", (sum(i.width for i in images), max(i.height for i in images)), "white"
+    )
     spread.paste(images[0], (0, 0))
     spread.paste(images[1], (images[0].width, 0))
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)

@@ -4,19 +4,17 @@ figures and its weight (issue 22)."""
 
 import re
 import time
-import xml.etree.ElementTree as ET
-from pathlib import Path
 
 import pytest
 
-from conftest import HTML, PAGES, ROOT, SCREENSHOTS, in_book
+from conftest import HTML, PAGES, SCREENSHOTS, in_book
 
 CHAPTERS = [p for p in PAGES if re.match(r"book/\d\d_", p)]
 HOMEWORK = [p for p in PAGES if p.startswith("book/homework/")]
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
-WEIGHT_BUDGET = 1_500_000      # bytes per chapter page, before compression
-DOM_READY_BUDGET_MS = 1_000    # best of a few loads from the local server
+WEIGHT_BUDGET = 1_500_000  # bytes per chapter page, before compression
+DOM_READY_BUDGET_MS = 1_000  # best of a few loads from the local server
 
 # Elements of the article whose content is wider than their box and that no
 # box scrolling sideways holds: content cut off, or pushing the page wider.
@@ -56,8 +54,14 @@ def open_page(context, url):
     errors = []
     page.on("console", lambda m: m.type == "error" and errors.append(m.text))
     page.on("pageerror", lambda e: errors.append(str(e)))
-    page.route("**/*", lambda r: r.continue_() if in_book(r.request.url)
-               or r.request.url.startswith("http://127.0.0.1") else r.abort())
+    page.route(
+        "**/*",
+        lambda r: (
+            r.continue_()
+            if in_book(r.request.url) or r.request.url.startswith("http://127.0.0.1")
+            else r.abort()
+        ),
+    )
     page.goto(url, wait_until="load")
     page.errors = errors
     return page
@@ -83,13 +87,16 @@ def laid_out(reader):
         page.evaluate("""async () => { const images = [...document.images];
             images.forEach(i => { i.loading = 'eager'; });
             await Promise.allSettled(images.map(i => i.decode())); }""")
-        results[path] = {"overflow": page.evaluate(OVERFLOW_JS),
-                         "cues": page.evaluate(SCROLL_CUES_JS),
-                         "figures": page.evaluate(FIGURES_JS),
-                         "code_font": page.evaluate(
-                             "() => parseFloat(getComputedStyle(document.querySelector("
-                             "'article pre') || document.body).fontSize)"),
-                         "errors": page.errors}
+        results[path] = {
+            "overflow": page.evaluate(OVERFLOW_JS),
+            "cues": page.evaluate(SCROLL_CUES_JS),
+            "figures": page.evaluate(FIGURES_JS),
+            "code_font": page.evaluate(
+                "() => parseFloat(getComputedStyle(document.querySelector("
+                "'article pre') || document.body).fontSize)"
+            ),
+            "errors": page.errors,
+        }
         if size == "phone" and path == "book/04_cross_entropy":
             SCREENSHOTS.mkdir(parents=True, exist_ok=True)
             page.evaluate("window.scrollTo(0, 0)")
@@ -100,11 +107,14 @@ def laid_out(reader):
 
 # ---- 2. Nothing clipped --------------------------------------------------
 
+
 def test_no_page_is_wider_than_the_screen(laid_out):
     size, results = laid_out
-    wide = {p: (r["overflow"]["pageWidth"], r["overflow"]["viewport"])
-            for p, r in results.items()
-            if r["overflow"]["pageWidth"] > r["overflow"]["viewport"]}
+    wide = {
+        p: (r["overflow"]["pageWidth"], r["overflow"]["viewport"])
+        for p, r in results.items()
+        if r["overflow"]["pageWidth"] > r["overflow"]["viewport"]
+    }
     assert wide == {}, size
 
 
@@ -147,13 +157,20 @@ def test_no_page_is_wider_than_a_360_px_screen(browser):
 
 # ---- 3. Sharp, legible figures -------------------------------------------
 
+
 def _svg_font_sizes(svg_path):
     """Font sizes (in the SVG's user units, points for matplotlib) of its text,
     leaving out sub- and superscripts (0.7 of another size: mathtext)."""
-    sizes = {float(s) for s in re.findall(r"font-size:\s*([\d.]+)px",
-                                          svg_path.read_text(encoding="utf-8"))}
-    sizes |= {float(s) for s in re.findall(r"font:\s*(?:[a-z]+\s+)*([\d.]+)px",
-                                           svg_path.read_text(encoding="utf-8"))}
+    sizes = {
+        float(s)
+        for s in re.findall(r"font-size:\s*([\d.]+)px", svg_path.read_text(encoding="utf-8"))
+    }
+    sizes |= {
+        float(s)
+        for s in re.findall(
+            r"font:\s*(?:[a-z]+\s+)*([\d.]+)px", svg_path.read_text(encoding="utf-8")
+        )
+    }
     return {s for s in sizes if not any(abs(s - 0.7 * t) < 0.05 for t in sizes)}
 
 
@@ -182,9 +199,12 @@ def test_figure_text_is_as_large_as_the_smallest_page_text(laid_out):
             if not figure["src"].endswith(".svg"):
                 continue
             svg = (HTML / path).parent.joinpath(figure["src"]).resolve()
-            width_pt = float(re.search(r'viewBox="[\d.]+ [\d.]+ ([\d.]+)',
-                                       svg.read_text(encoding="utf-8")).group(1))
-            scale = figure["shown"] / width_pt          # CSS px per point
+            width_pt = float(
+                re.search(
+                    r'viewBox="[\d.]+ [\d.]+ ([\d.]+)', svg.read_text(encoding="utf-8")
+                ).group(1)
+            )
+            scale = figure["shown"] / width_pt  # CSS px per point
             sizes = _svg_font_sizes(svg)
             if sizes and min(sizes) * scale < r["code_font"] - 0.25:
                 small.append((path, svg.name, round(min(sizes) * scale, 1)))
@@ -194,12 +214,17 @@ def test_figure_text_is_as_large_as_the_smallest_page_text(laid_out):
 def test_figures_are_shown_at_their_natural_size_on_a_phone(laid_out):
     # a phone scrolls a wide figure rather than shrink its labels to 5 px
     size, results = laid_out
-    shrunk = [(p, f["src"]) for p, r in results.items() for f in r["figures"]
-              if f["src"].endswith(".svg") and f["shown"] < 0.95 * f["natural"]]
+    shrunk = [
+        (p, f["src"])
+        for p, r in results.items()
+        for f in r["figures"]
+        if f["src"].endswith(".svg") and f["shown"] < 0.95 * f["natural"]
+    ]
     assert shrunk == [], size
 
 
 # ---- 1. Navigation -------------------------------------------------------
+
 
 def _visible(page, selector):
     return [e for e in page.locator(selector).all() if e.is_visible()]
@@ -211,8 +236,10 @@ def test_drawers_open_from_the_visible_buttons(reader):
     try:
         primary = _visible(page, ".primary-toggle")
         assert len(primary) == 1
-        chapter_link = page.locator("#pst-primary-sidebar a[href='05_label_smoothing.html'], "
-                                    "dialog a[href='05_label_smoothing.html']")
+        chapter_link = page.locator(
+            "#pst-primary-sidebar a[href='05_label_smoothing.html'], "
+            "dialog a[href='05_label_smoothing.html']"
+        )
         if size == "phone":
             assert not any(link.is_visible() for link in chapter_link.all())
             primary[0].click()
@@ -233,8 +260,11 @@ def test_drawers_open_from_the_visible_buttons(reader):
             sidebar = page.locator("#pst-primary-sidebar")
             assert sidebar.is_visible()
             primary[0].click()
-            page.wait_for_function("!document.querySelector('#pst-primary-sidebar')"
-                                   ".checkVisibility({visibilityProperty: true})", timeout=5_000)
+            page.wait_for_function(
+                "!document.querySelector('#pst-primary-sidebar')"
+                ".checkVisibility({visibilityProperty: true})",
+                timeout=5_000,
+            )
             primary[0].click()
             sidebar.wait_for(state="visible", timeout=5_000)
             assert page.locator("#pst-secondary-sidebar nav.page-toc").is_visible()
@@ -272,24 +302,30 @@ def test_the_system_colour_preference_is_honoured_and_the_button_switches(browse
 
 # ---- 5. Pages without machinery ------------------------------------------
 
+
 @pytest.mark.parametrize("path", CHAPTERS + HOMEWORK)
 def test_no_visible_code_cell_glues(visit, path):
     page = visit(path).page
     code = page.evaluate("""() => [...document.querySelectorAll('div.cell_input pre')]
         .filter(pre => pre.checkVisibility()).map(pre => pre.textContent)""")
-    glued = [c.strip().splitlines()[0] for c in code
-             if re.search(r"\bglue\w*\(|from myst_nb import glue", c)]
+    glued = [
+        c.strip().splitlines()[0]
+        for c in code
+        if re.search(r"\bglue\w*\(|from myst_nb import glue", c)
+    ]
     assert glued == []
 
 
 @pytest.mark.parametrize("path", HOMEWORK)
 def test_homework_answer_cells_show_no_ellipsis(visit, path):
     outputs = visit(path).page.evaluate(
-        "() => [...document.querySelectorAll('div.cell_output')].map(o => o.textContent)")
+        "() => [...document.querySelectorAll('div.cell_output')].map(o => o.textContent)"
+    )
     assert [o for o in outputs if "Ellipsis" in o] == []
 
 
 # ---- 6. A light site -----------------------------------------------------
+
 
 def _load(context, url):
     sizes = []
@@ -300,7 +336,8 @@ def _load(context, url):
         images.forEach(i => { i.loading = 'eager'; });
         await Promise.allSettled(images.map(i => i.decode())); }""")
     dom_ready = page.evaluate(
-        "performance.getEntriesByType('navigation')[0].domContentLoadedEventEnd")
+        "performance.getEntriesByType('navigation')[0].domContentLoadedEventEnd"
+    )
     page.close()
     return sum(sizes), dom_ready
 
@@ -332,8 +369,9 @@ def test_chapter_pages_are_light_and_quick(browser, server):
 
 def test_the_published_site_has_no_source_maps_no_mathjax_and_no_icon_script():
     maps = [p.name for p in HTML.rglob("*.map")]
-    pointing = [p.name for p in HTML.rglob("*.js")
-                if "sourceMappingURL" in p.read_text(errors="ignore")]
+    pointing = [
+        p.name for p in HTML.rglob("*.js") if "sourceMappingURL" in p.read_text(errors="ignore")
+    ]
     assert maps == [] and pointing == []
     assert not (HTML / "_static" / "mathjax").exists()
     assert not (HTML / "_static" / "scripts" / "fontawesome.js").exists()
@@ -355,8 +393,9 @@ def test_search_results_show_no_tex_source(context, server):
     page.goto(f"{server}search.html?q=softmax")
     summary = page.locator("#search-results p.search-summary")
     summary.filter(has_text="Search finished").wait_for(timeout=30_000)
-    page.wait_for_function("document.querySelectorAll('#search-results p.context').length > 3",
-                           timeout=30_000)
+    page.wait_for_function(
+        "document.querySelectorAll('#search-results p.context').length > 3", timeout=30_000
+    )
     snippets = " ".join(page.locator("#search-results p.context").all_inner_texts())
     page.close()
     assert "softmax" in snippets.lower()

@@ -97,8 +97,9 @@ def _array_bytes(a):
 
 def _load_array(text):
     try:
-        a = np.load(io.BytesIO(base64.b64decode(text.encode("ascii"), validate=True)),
-                    allow_pickle=False)
+        a = np.load(
+            io.BytesIO(base64.b64decode(text.encode("ascii"), validate=True)), allow_pickle=False
+        )
     except Exception as exc:  # bad base64, bad header, object dtype, ...
         raise ProtocolError(f"not a plain NumPy array ({type(exc).__name__})") from None
     if type(a) is not np.ndarray or a.dtype.kind not in DATA_KINDS or a.dtype.names:
@@ -124,10 +125,18 @@ def encode(value, handle_of, depth=0):
     if kind in (list, tuple):
         return {"$": kind.__name__, "v": [encode(v, handle_of, depth + 1) for v in value]}
     if kind is dict:
-        return {"$": "dict", "v": [[encode(k, handle_of, depth + 1), encode(v, handle_of, depth + 1)]
-                                   for k, v in value.items()]}
+        return {
+            "$": "dict",
+            "v": [
+                [encode(k, handle_of, depth + 1), encode(v, handle_of, depth + 1)]
+                for k, v in value.items()
+            ],
+        }
     if kind is types.SimpleNamespace:
-        return {"$": "ns", "v": {k: encode(v, handle_of, depth + 1) for k, v in vars(value).items()}}
+        return {
+            "$": "ns",
+            "v": {k: encode(v, handle_of, depth + 1) for k, v in vars(value).items()},
+        }
     if kind is types.ModuleType:
         return {"$": "module", "name": value.__name__}
     return handle_of(value)
@@ -160,8 +169,13 @@ def decode(value, from_handle, depth=0):
             out[key] = decode(pair[1], from_handle, depth + 1)
         return out
     if tag == "ns" and type(v) is dict:
-        return types.SimpleNamespace(**{str(k): decode(x, from_handle, depth + 1)
-                                        for k, x in v.items() if str(k).isidentifier()})
+        return types.SimpleNamespace(
+            **{
+                str(k): decode(x, from_handle, depth + 1)
+                for k, x in v.items()
+                if str(k).isidentifier()
+            }
+        )
     if tag in ("nd", "np") and type(v) is str:
         a = _load_array(v)
         if tag == "np":

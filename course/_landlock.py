@@ -23,8 +23,13 @@ _RULE_PATH_BENEATH, _RULE_NET_PORT = 1, 2
 _PR_SET_NO_NEW_PRIVS = 38
 
 _FS_EXECUTE, _FS_WRITE_FILE, _FS_READ_FILE, _FS_READ_DIR = 1, 2, 4, 8
-_FS_ALL_BY_ABI = {1: (1 << 13) - 1, 2: (1 << 14) - 1, 3: (1 << 15) - 1,
-                  4: (1 << 15) - 1, 5: (1 << 16) - 1}
+_FS_ALL_BY_ABI = {
+    1: (1 << 13) - 1,
+    2: (1 << 14) - 1,
+    3: (1 << 15) - 1,
+    4: (1 << 15) - 1,
+    5: (1 << 16) - 1,
+}
 _NET_BIND_TCP, _NET_CONNECT_TCP = 1, 2
 _SCOPE_ABSTRACT_UNIX_SOCKET, _SCOPE_SIGNAL = 1, 2
 
@@ -33,9 +38,11 @@ _RULESET_SIZE_BY_ABI = {1: 8, 2: 8, 3: 8, 4: 16, 5: 16}  # later ABIs: 24
 
 
 class _RulesetAttr(ctypes.Structure):
-    _fields_ = [("handled_access_fs", ctypes.c_uint64),
-                ("handled_access_net", ctypes.c_uint64),
-                ("scoped", ctypes.c_uint64)]
+    _fields_ = [
+        ("handled_access_fs", ctypes.c_uint64),
+        ("handled_access_net", ctypes.c_uint64),
+        ("scoped", ctypes.c_uint64),
+    ]
 
 
 class _PathBeneathAttr(ctypes.Structure):
@@ -58,8 +65,9 @@ def _syscall(number, *args):
 def abi_version():
     """The kernel's Landlock ABI version, or 0 where Landlock is missing or disabled."""
     try:
-        return _syscall(_CREATE_RULESET, None, ctypes.c_size_t(0),
-                        ctypes.c_uint32(_CREATE_RULESET_VERSION))
+        return _syscall(
+            _CREATE_RULESET, None, ctypes.c_size_t(0), ctypes.c_uint32(_CREATE_RULESET_VERSION)
+        )
     except OSError:
         return 0
 
@@ -85,8 +93,9 @@ def restrict(read_only, read_write):
         attr.scoped = _SCOPE_ABSTRACT_UNIX_SOCKET | _SCOPE_SIGNAL
         guarantees.append("signals")
     size = _RULESET_SIZE_BY_ABI.get(abi, ctypes.sizeof(_RulesetAttr))
-    ruleset = _syscall(_CREATE_RULESET, ctypes.byref(attr), ctypes.c_size_t(size),
-                       ctypes.c_uint32(0))
+    ruleset = _syscall(
+        _CREATE_RULESET, ctypes.byref(attr), ctypes.c_size_t(size), ctypes.c_uint32(0)
+    )
     try:
         rules = [(path, _READ) for path in read_only] + [(path, fs_all) for path in read_write]
         for path, access in rules:
@@ -96,11 +105,17 @@ def restrict(read_only, read_write):
                 continue
             try:
                 if not os.path.isdir(path):  # files take only file rights
-                    access &= fs_all & (_FS_EXECUTE | _FS_READ_FILE | _FS_WRITE_FILE
-                                       | 1 << 14 | 1 << 15)
+                    access &= fs_all & (
+                        _FS_EXECUTE | _FS_READ_FILE | _FS_WRITE_FILE | 1 << 14 | 1 << 15
+                    )
                 rule = _PathBeneathAttr(allowed_access=access, parent_fd=fd)
-                _syscall(_ADD_RULE, ctypes.c_int(ruleset), ctypes.c_int(_RULE_PATH_BENEATH),
-                         ctypes.byref(rule), ctypes.c_uint32(0))
+                _syscall(
+                    _ADD_RULE,
+                    ctypes.c_int(ruleset),
+                    ctypes.c_int(_RULE_PATH_BENEATH),
+                    ctypes.byref(rule),
+                    ctypes.c_uint32(0),
+                )
             finally:
                 os.close(fd)
         # no TCP rule is added: every bind and connect is refused

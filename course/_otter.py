@@ -156,7 +156,7 @@ def split_solution(lines):
             if match:
                 new = substitute(match)
                 kept = new.removesuffix("...").removesuffix(" ")
-                secret.append(_MARKER_SUFFIX.sub("", line[len(kept):]).strip())
+                secret.append(_MARKER_SUFFIX.sub("", line[len(kept) :]).strip())
                 line = new
                 break
         shown.append(line)
@@ -176,15 +176,21 @@ def read_test_spec(name, source):
     """
     try:
         tree = ast.parse(source)
-        if not all(isinstance(node, ast.Assign) and len(node.targets) == 1
-                   and isinstance(node.targets[0], ast.Name) for node in tree.body):
+        if not all(
+            isinstance(node, ast.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name)
+            for node in tree.body
+        ):
             raise ValueError("a statement other than NAME = literal")
         values = {node.targets[0].id: ast.literal_eval(node.value) for node in tree.body}
     except (SyntaxError, ValueError, TypeError) as exc:
         raise ValueError(f"test file {name}: not an OK-format test file ({exc})") from None
     if values.get("OK_FORMAT") is not True or not isinstance(values.get("test"), dict):
-        raise ValueError(f"test file {name}: not an OK-format test file (OK_FORMAT = True and "
-                         "a literal test = {...})")
+        raise ValueError(
+            f"test file {name}: not an OK-format test file (OK_FORMAT = True and "
+            "a literal test = {...})"
+        )
     return values["test"]
 
 

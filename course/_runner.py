@@ -43,8 +43,11 @@ def _limit(config):
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # too-large writes raise OSError instead
     # not RLIMIT_NPROC: it counts the user's processes everywhere, and never root's;
     # the grader puts this process in a pids cgroup instead
-    for name, key in [("RLIMIT_AS", "memory"), ("RLIMIT_FSIZE", "file_size"),
-                      ("RLIMIT_CPU", "cpu")]:
+    for name, key in [
+        ("RLIMIT_AS", "memory"),
+        ("RLIMIT_FSIZE", "file_size"),
+        ("RLIMIT_CPU", "cpu"),
+    ]:
         if config.get(key):
             resource.setrlimit(getattr(resource, name), (config[key], config[key]))
 
@@ -60,7 +63,7 @@ def _stand_in(allowed, data):
             sub = ".".join(parts[:i])
             if sub not in modules:
                 modules[sub] = types.ModuleType(sub)
-                setattr(modules[".".join(parts[:i - 1])], parts[i - 1], modules[sub])
+                setattr(modules[".".join(parts[: i - 1])], parts[i - 1], modules[sub])
         setattr(modules[module], name, _provided(name, data))
     sys.modules.update(modules)
 
@@ -86,17 +89,22 @@ def _stand_in_otter():
 
 def _provided(name, data):
     if name == "mnist_sample":
+
         def mnist_sample(n=5000, *, random_state=0, data_dir=None):
             key = f"{int(n)}-{int(random_state)}"
             if key not in data:
-                raise FileNotFoundError(f"while grading only mnist_sample's "
-                                        f"{', '.join(data) or 'no'} samples are available")
+                raise FileNotFoundError(
+                    f"while grading only mnist_sample's "
+                    f"{', '.join(data) or 'no'} samples are available"
+                )
             X, y = data[key]
             return X.copy(), y.copy()
+
         return mnist_sample
 
     def unavailable(*args, **kwargs):
         return None  # e.g. prepare_colab: nothing to prepare while grading
+
     unavailable.__name__ = name
     return unavailable
 
@@ -111,8 +119,13 @@ class Server:
         key = len(self.objects) + 1
         self.objects[key] = obj
         t = type(obj)
-        return {"$": "handle", "id": key, "type": str(getattr(t, "__qualname__", "object")),
-                "module": str(getattr(t, "__module__", "")), "callable": callable(obj)}
+        return {
+            "$": "handle",
+            "id": key,
+            "type": str(getattr(t, "__qualname__", "object")),
+            "module": str(getattr(t, "__module__", "")),
+            "callable": callable(obj),
+        }
 
     def from_handle(self, value):
         if value.get("$") != "ref" or value.get("id") not in self.objects:
@@ -243,11 +256,10 @@ def main(fd):
     if config.get("own_network") and _own_network():
         confinement.append("network namespace")
     if config.get("landlock", True):
-        confinement += _landlock.restrict(config["read_only"],
-                                          [os.getcwd(), *config.get("read_write", []),
-                                           os.devnull])
-    _channel.send(sock, {"confinement": confinement, "pid": os.getpid()},
-                  limit=_channel.MAX_REPLY)
+        confinement += _landlock.restrict(
+            config["read_only"], [os.getcwd(), *config.get("read_write", []), os.devnull]
+        )
+    _channel.send(sock, {"confinement": confinement, "pid": os.getpid()}, limit=_channel.MAX_REPLY)
     del np
     Server(sock, shell).serve()
 

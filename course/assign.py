@@ -99,8 +99,13 @@ def _execute(nb, workdir, name):
     from nbclient import NotebookClient
 
     nbformat.write(nb, Path(workdir, f"{name}.ipynb"))  # otter.Notebook opens itself
-    client = NotebookClient(nb, timeout=600, kernel_name="python3", record_timing=False,
-                            resources={"metadata": {"path": str(workdir)}})
+    client = NotebookClient(
+        nb,
+        timeout=600,
+        kernel_name="python3",
+        record_timing=False,
+        resources={"metadata": {"path": str(workdir)}},
+    )
     # the kernel's own log (ipykernel warns that its local TCP sockets are not
     # encrypted, at every start) is no news to an instructor: kept, and shown on failure
     log = Path(workdir, "kernel.log")
@@ -108,9 +113,10 @@ def _execute(nb, workdir, name):
         try:
             client.execute(stderr=stderr)
         except Exception as exc:
-            raise RuntimeError(f"executing the student notebook {name} failed: {exc}\n"
-                               f"the kernel's log:\n{log.read_text(encoding='utf-8')[-4000:]}"
-                               ) from exc
+            raise RuntimeError(
+                f"executing the student notebook {name} failed: {exc}\n"
+                f"the kernel's log:\n{log.read_text(encoding='utf-8')[-4000:]}"
+            ) from exc
     return nb
 
 
@@ -132,15 +138,17 @@ def assign_one(master, book_dir, dist_dir, *, execute=True, run_tests=True):
     with tempfile.TemporaryDirectory(prefix=f"assign-{name}-") as tmp:
         out = Path(tmp, "out")
         cmd = [sys.executable, "-m", "otter", "assign", str(master), str(out)]
-        proc = subprocess.run(cmd + ([] if run_tests else ["--no-run-tests"]),
-                              cwd=tmp, capture_output=True, text=True)
+        proc = subprocess.run(
+            cmd + ([] if run_tests else ["--no-run-tests"]), cwd=tmp, capture_output=True, text=True
+        )
         if proc.returncode != 0:
             raise RuntimeError(f"otter assign failed for {name}:\n{proc.stdout}\n{proc.stderr}")
         (zip_path,) = Path(out, "autograder").glob("*.zip")
         Path(dist_dir).mkdir(parents=True, exist_ok=True)
         shutil.copyfile(zip_path, Path(dist_dir, f"{name}-autograder.zip"))
-        shutil.copyfile(Path(out, "autograder", f"{name}.ipynb"),
-                        Path(dist_dir, f"{name}-solutions.ipynb"))
+        shutil.copyfile(
+            Path(out, "autograder", f"{name}.ipynb"), Path(dist_dir, f"{name}-solutions.ipynb")
+        )
 
         nb = nbformat.read(Path(out, "student", f"{name}.ipynb"), as_version=4)
         nb = mark_colab_cell(mark_check_cells(nb))

@@ -65,8 +65,11 @@ def expand(paths):
     for given in map(str, paths):
         path = Path(given)
         if path.is_dir():
-            found = sorted(str(f) for f in path.rglob("*.ipynb")
-                           if ".ipynb_checkpoints" not in f.relative_to(path).parts)
+            found = sorted(
+                str(f)
+                for f in path.rglob("*.ipynb")
+                if ".ipynb_checkpoints" not in f.relative_to(path).parts
+            )
             if not found:
                 problems[given] = "no notebooks (*.ipynb) in this folder"
             files.extend(found)
@@ -88,7 +91,8 @@ def homework_of(path):
         if Path(path).stat().st_size > MAX_NOTEBOOK_BYTES:
             return None
         name = json.loads(Path(path).read_text(encoding="utf-8"))["metadata"]["otter"][
-            "assignment_name"]
+            "assignment_name"
+        ]
     except (OSError, ValueError, KeyError, TypeError):
         return None
     return name if isinstance(name, str) else None
@@ -149,12 +153,16 @@ def result_names(submissions):
     folders = [p[:-1] for p in parts.values()]
     while all(len(f) > common and f[common] == folders[0][common] for f in folders):
         common += 1
-    names = {s: "__".join(_safe_part(x) for x in p[common:] if x not in ("..", os.sep))
-             or "_" for s, p in parts.items()}
+    names = {
+        s: "__".join(_safe_part(x) for x in p[common:] if x not in ("..", os.sep)) or "_"
+        for s, p in parts.items()
+    }
     taken = Counter(n.lower() for n in names.values())
-    return {s: (n if taken[n.lower()] == 1
-                else f"{n}-{hashlib.sha256(s.encode()).hexdigest()[:8]}") + ".json"
-            for s, n in names.items()}
+    return {
+        s: (n if taken[n.lower()] == 1 else f"{n}-{hashlib.sha256(s.encode()).hexdigest()[:8]}")
+        + ".json"
+        for s, n in names.items()
+    }
 
 
 def backup(path, *, now=None):
@@ -224,13 +232,18 @@ def keep_scores(old_path, files, questions):
         rows.append({"file": f, **{n: (before or {}).get(n) or "" for n in names}})
     written = lambda row, cols: [c for c in cols if (row.get(c) or "").strip()]  # noqa: E731
     listed = {csv_safe(f) for f in files}
-    dropped += [f"submission {f!r} (no longer in the batch)" for f, row in old.items()
-                if f not in listed and written(row, names + old_columns[1:])]
-    gone = [c for c in old_columns if c not in ("file", *names)
-            and any((r.get(c) or "").strip() for r in old.values())]
+    dropped += [
+        f"submission {f!r} (no longer in the batch)"
+        for f, row in old.items()
+        if f not in listed and written(row, names + old_columns[1:])
+    ]
+    gone = [
+        c
+        for c in old_columns
+        if c not in ("file", *names) and any((r.get(c) or "").strip() for r in old.values())
+    ]
     dropped += [f"column {c!r} (not a manual question)" for c in gone]
-    return rows, {"existed": Path(old_path).exists(), "kept": kept, "new": new,
-                  "dropped": dropped}
+    return rows, {"existed": Path(old_path).exists(), "kept": kept, "new": new, "dropped": dropped}
 
 
 #: The record, in each output folder, of what this tooling last wrote there (SHA-256 by name).
@@ -267,8 +280,9 @@ def write_output(path, text):
             saved = backup(path)
     path.write_bytes(data)
     record[path.name] = _sha256(data)
-    record_path.write_text(json.dumps(dict(sorted(record.items())), indent=1) + "\n",
-                           encoding="utf-8")
+    record_path.write_text(
+        json.dumps(dict(sorted(record.items())), indent=1) + "\n", encoding="utf-8"
+    )
     return saved
 
 

@@ -26,6 +26,7 @@ answer pages) is :func:`write_batch`'s; a shard of a batch goes to
 import json
 import multiprocessing
 import os
+import re
 import shutil
 import signal
 import sys
@@ -88,9 +89,14 @@ def read_submission(path, limit=MAX_SUBMISSION):
     """
     import stat
 
-    kinds = [(stat.S_ISLNK, "a symbolic link"), (stat.S_ISDIR, "a folder"),
-             (stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device"),
-             (stat.S_ISSOCK, "a socket")]
+    kinds = [
+        (stat.S_ISLNK, "a symbolic link"),
+        (stat.S_ISDIR, "a folder"),
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISCHR, "a device"),
+        (stat.S_ISBLK, "a device"),
+        (stat.S_ISSOCK, "a socket"),
+    ]
 
     def not_regular(mode):
         kind = next((name for test, name in kinds if test(mode)), "not a regular file")
@@ -102,8 +108,7 @@ def read_submission(path, limit=MAX_SUBMISSION):
         return None, f"error: cannot read the file ({exc.strerror or type(exc).__name__})"
     if not stat.S_ISREG(info.st_mode):
         return not_regular(info.st_mode)
-    too_large = (None, f"error: file too large ({info.st_size:,} bytes; the limit is "
-                 f"{limit:,})")
+    too_large = (None, f"error: file too large ({info.st_size:,} bytes; the limit is {limit:,})")
     if info.st_size > limit:
         return too_large
     try:
@@ -207,8 +212,10 @@ def grade_one(ctx, content, name, folder, options):
             raise ValueError("result too large")
         return json.loads(out.read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return {"status": f"error: grading failed (grading process exit code {proc.exitcode})",
-                "scores": {}}
+        return {
+            "status": f"error: grading failed (grading process exit code {proc.exitcode})",
+            "scores": {},
+        }
 
 
 _warned = set()
@@ -226,8 +233,20 @@ UNSAFE = "unsafe: graded without a sandbox (--unsafe-no-sandbox)"
 GRADER_MEMORY = 6 * 2**30
 
 
-def grade_batch(name, submissions, autograder, out_csv, *, master_cells=(), timeout=60,
-                jobs=1, limits=None, statuses=None, shard=None, unsafe_no_sandbox=False):
+def grade_batch(
+    name,
+    submissions,
+    autograder,
+    out_csv,
+    *,
+    master_cells=(),
+    timeout=60,
+    jobs=1,
+    limits=None,
+    statuses=None,
+    shard=None,
+    unsafe_no_sandbox=False,
+):
     """Grade ``submissions`` of homework ``name``; write the CSV and one JSON per submission.
 
     ``master_cells`` are the master's cells (its set-up imports and data, and
@@ -259,14 +278,23 @@ def grade_batch(name, submissions, autograder, out_csv, *, master_cells=(), time
     manual = manual_questions(master_cells)
     clash = {q.name for q in manual} & {q.name for q in questions}
     if clash:
-        raise ValueError(f"question {sorted(clash)[0]!r} is manual in the master but has tests "
-                         "in the autograder archive: run `python -m course assign`")
+        raise ValueError(
+            f"question {sorted(clash)[0]!r} is manual in the master but has tests "
+            "in the autograder archive: run `python -m course assign`"
+        )
     todo = shard_slice(batch, *shard) if shard else batch
     results = {s: {"status": statuses[s], "scores": {}} for s in todo if s in statuses}
-    ran, answers = run_submissions(name, [s for s in todo if s not in statuses], autograder,
-                                   master_cells=master_cells, timeout=timeout, jobs=jobs,
-                                   limits=limits, manual=manual,
-                                   unsafe_no_sandbox=unsafe_no_sandbox)
+    ran, answers = run_submissions(
+        name,
+        [s for s in todo if s not in statuses],
+        autograder,
+        master_cells=master_cells,
+        timeout=timeout,
+        jobs=jobs,
+        limits=limits,
+        manual=manual,
+        unsafe_no_sandbox=unsafe_no_sandbox,
+    )
     results.update(ran)
     results = {s: {**results[s], "file": s} for s in todo}
     answers.update(not_run_answers([s for s in todo if s in statuses], manual, statuses))
@@ -274,14 +302,27 @@ def grade_batch(name, submissions, autograder, out_csv, *, master_cells=(), time
         from .shards import write_shard
 
         options = {"timeout": timeout, "limits": limits, "unsafe_no_sandbox": unsafe_no_sandbox}
-        return write_shard(out_csv, name, batch, shard, autograder, options, questions, manual,
-                           results, answers)
+        return write_shard(
+            out_csv, name, batch, shard, autograder, options, questions, manual, results, answers
+        )
     return write_batch(out_csv, name, batch, questions, manual, results, answers)
 
 
-def run_submissions(name, submissions, autograder, *, master_cells=(), timeout=60, jobs=1,
-                    limits=None, manual=(), unsafe_no_sandbox=False):
-    """Run and score each submission in its sandbox: ``({submission: result}, {submission: answers})``.
+def run_submissions(
+    name,
+    submissions,
+    autograder,
+    *,
+    master_cells=(),
+    timeout=60,
+    jobs=1,
+    limits=None,
+    manual=(),
+    unsafe_no_sandbox=False,
+):
+    """Run and score each submission in its sandbox.
+
+    Returns ``({submission: result}, {submission: answers})``.
 
     Every submission gets a result, whatever happened (``status`` and
     ``scores``, the scores it earned before it stopped), and, if the homework
@@ -302,8 +343,10 @@ def run_submissions(name, submissions, autograder, *, master_cells=(), timeout=6
         check()
     except SandboxUnavailable as exc:
         if not unsafe_no_sandbox:
-            raise SandboxUnavailable(f"{exc}. Submissions are only graded in the sandbox; "
-                                     "`--unsafe-no-sandbox` grades them without it") from None
+            raise SandboxUnavailable(
+                f"{exc}. Submissions are only graded in the sandbox; "
+                "`--unsafe-no-sandbox` grades them without it"
+            ) from None
         sandbox = False
         _warn_once(f"{exc}: grading WITHOUT a sandbox, as asked (--unsafe-no-sandbox)")
     limits = {**DEFAULT_LIMITS, **(limits or {})}
@@ -311,21 +354,31 @@ def run_submissions(name, submissions, autograder, *, master_cells=(), timeout=6
     tests = read_tests(autograder)  # into memory, once: no test file is ever written
     master = read_cells(master_cells)  # read once: set-up, manual questions, samples
     setup = setup_of(master)
-    options = {"setup": setup, "limits": limits, "timeout": timeout,
-               "tests": tests, "sandbox": sandbox,
-               "grader_memory": max(GRADER_MEMORY, 2 * limits["memory"])}
+    options = {
+        "setup": setup,
+        "limits": limits,
+        "timeout": timeout,
+        "tests": tests,
+        "sandbox": sandbox,
+        "grader_memory": max(GRADER_MEMORY, 2 * limits["memory"]),
+    }
     # the forkserver imports its libraries while this process goes on
     server = ThreadPoolExecutor(max_workers=1).submit(
-        _context, modules_to_preload(setup["imports"], tests))
+        _context, modules_to_preload(setup["imports"], tests)
+    )
     ctx = server.result()
 
     if not sandbox and _landlock.abi_version() < 1:
-        _warn_once("this kernel has no Landlock either: submissions can read and write any "
-                   "file this user can and open network connections (see docs/security.md)")
+        _warn_once(
+            "this kernel has no Landlock either: submissions can read and write any "
+            "file this user can and open network connections (see docs/security.md)"
+        )
     probe = Cgroup.create(f"course-grade-probe-{os.getpid()}", 1)
     if probe is None:
-        _warn_once("no writable pids cgroup: the number of processes is not limited, "
-                   "only killed at the end (see docs/security.md)")
+        _warn_once(
+            "no writable pids cgroup: the number of processes is not limited, "
+            "only killed at the end (see docs/security.md)"
+        )
     else:
         probe.kill_all()
 
@@ -350,8 +403,10 @@ def run_submissions(name, submissions, autograder, *, master_cells=(), timeout=6
             else:
                 result = grade_one(ctx, content, name, folder, {**options, "cgroup_name": cgroup})
         except Exception as exc:  # never lose a row, whatever happened
-            result = {"status": f"error: grader crashed ({type(exc).__name__}: {exc})"[:250],
-                      "scores": {}}
+            result = {
+                "status": f"error: grader crashed ({type(exc).__name__}: {exc})"[:250],
+                "scores": {},
+            }
         finally:
             if cgroup:  # a grading process that was killed leaves its cgroup behind
                 Cgroup.remove(cgroup)

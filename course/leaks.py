@@ -54,8 +54,12 @@ def _is_trivial(line):
     [True, True, True, True, False, False]
     """
     stripped = line.strip()
-    return (len(normalise(stripped)) < MIN_CHARS or bool(_IMPORT.match(stripped))
-            or bool(_ERRSTATE.match(stripped)) or stripped.strip("#. ") == "")
+    return (
+        len(normalise(stripped)) < MIN_CHARS
+        or bool(_IMPORT.match(stripped))
+        or bool(_ERRSTATE.match(stripped))
+        or stripped.strip("#. ") == ""
+    )
 
 
 def read_master(cells):
@@ -151,16 +155,22 @@ def _members(name, data):
     # tar before zip: a tar holding a zip ends like a zip, a zip never looks like a tar
     try:
         with tarfile.open(fileobj=io.BytesIO(data), mode="r:") as archive:
-            return [(f"{name}!{member.name}", archive.extractfile(member).read())
-                    for member in archive.getmembers() if member.isfile()]
+            return [
+                (f"{name}!{member.name}", archive.extractfile(member).read())
+                for member in archive.getmembers()
+                if member.isfile()
+            ]
     except tarfile.TarError:
         pass
     buffer = io.BytesIO(data)
     if zipfile.is_zipfile(buffer):
         try:
             with zipfile.ZipFile(buffer) as archive:
-                return [(f"{name}!{info.filename}", archive.read(info))
-                        for info in archive.infolist() if not info.is_dir()]
+                return [
+                    (f"{name}!{info.filename}", archive.read(info))
+                    for info in archive.infolist()
+                    if not info.is_dir()
+                ]
         except zipfile.BadZipFile:
             pass
     return None
@@ -175,8 +185,11 @@ def scan_bytes(name, data, secrets, forbidden=()):
     """
     members = _members(name, data)
     if members is not None:
-        return [leak for member, content in members
-                for leak in scan_bytes(member, content, secrets, forbidden)]
+        return [
+            leak
+            for member, content in members
+            for leak in scan_bytes(member, content, secrets, forbidden)
+        ]
     leaks, seen = [], set()
     for text in _texts(data):
         flat = normalise(text)
@@ -195,9 +208,13 @@ def scan_bytes(name, data, secrets, forbidden=()):
 def scan_tree(root, secrets, forbidden=()):
     """Leaks in every file under ``root`` (paths reported relative to it)."""
     root = Path(root)
-    return [leak for path in sorted(p for p in root.rglob("*") if p.is_file())
-            for leak in scan_bytes(path.relative_to(root).as_posix(), path.read_bytes(),
-                                   secrets, forbidden)]
+    return [
+        leak
+        for path in sorted(p for p in root.rglob("*") if p.is_file())
+        for leak in scan_bytes(
+            path.relative_to(root).as_posix(), path.read_bytes(), secrets, forbidden
+        )
+    ]
 
 
 def describe(leak):

@@ -114,14 +114,20 @@ def answers_in(cells, questions):
     answers = {}
     for q in questions:
         prompt = _squash(q.prompt)
-        start = next((i for i, (c, t) in enumerate(zip(cells, texts))
-                      if c.get("cell_type") == "markdown"
-                      and _squash(t.strip().removeprefix(_BEGIN)) == prompt), None)
+        start = next(
+            (
+                i
+                for i, (c, t) in enumerate(zip(cells, texts))
+                if c.get("cell_type") == "markdown"
+                and _squash(t.strip().removeprefix(_BEGIN)) == prompt
+            ),
+            None,
+        )
         if start is None:
             answers[q.name] = None
             continue
         parts = []
-        for cell, text in zip(cells[start + 1:], texts[start + 1:]):
+        for cell, text in zip(cells[start + 1 :], texts[start + 1 :]):
             if text.lstrip().startswith((_BEGIN, _END)):
                 break
             if cell.get("cell_type") == "markdown" and text.strip() not in ("", PLACEHOLDER):
@@ -140,8 +146,12 @@ def collect_answers(content, questions, reason=None):
     """
     none = {q.name: None for q in questions}
     if content is None:
-        return {**none, "_error": "not read: not a regular file of a readable size"
-                if reason is None else "not read: " + reason.removeprefix("error: ")}
+        return {
+            **none,
+            "_error": "not read: not a regular file of a readable size"
+            if reason is None
+            else "not read: " + reason.removeprefix("error: "),
+        }
     try:
         if len(content) > MAX_NOTEBOOK_BYTES:
             return {**none, "_error": f"not read: larger than {MAX_NOTEBOOK_BYTES >> 20} MiB"}
@@ -185,9 +195,10 @@ def _shown(answer, error=None):
     if not answer:
         return "(no answer)", True
     if len(answer) > MAX_ANSWER_CHARS:
-        return (answer[:MAX_ANSWER_CHARS]
-                + f"\n\n[answer cut: {len(answer):,} characters, the first "
-                  f"{MAX_ANSWER_CHARS:,} shown]"), False
+        return (
+            answer[:MAX_ANSWER_CHARS] + f"\n\n[answer cut: {len(answer):,} characters, the first "
+            f"{MAX_ANSWER_CHARS:,} shown]"
+        ), False
     return answer, False
 
 
@@ -236,15 +247,20 @@ def write_answers(folder, homework, questions, answers):
         sections = []
         for i, (submission, found) in enumerate(answers.items(), start=1):
             text, missing = _shown(found.get(q.name), found.get("_error"))
-            sections.append(f'<section id="s{i}">\n<h3>{i}. {html.escape(submission)}</h3>\n'
-                            f'<pre{" class=missing" if missing else ""}>'
-                            f"{html.escape(text)}</pre>\n</section>")
-        page = _PAGE.format(title=html.escape(f"{homework} {q.name} ({points_text(q.points)}, "
-                                              "graded by hand)"),
-                            prompt=html.escape(q.prompt), sample=html.escape(q.sample),
-                            count=plural(len(answers), "submission"), points=q.points,
-                            name=html.escape(q.name),
-                            sections="\n".join(sections))
+            sections.append(
+                f'<section id="s{i}">\n<h3>{i}. {html.escape(submission)}</h3>\n'
+                f"<pre{' class=missing' if missing else ''}>"
+                f"{html.escape(text)}</pre>\n</section>"
+            )
+        page = _PAGE.format(
+            title=html.escape(f"{homework} {q.name} ({points_text(q.points)}, graded by hand)"),
+            prompt=html.escape(q.prompt),
+            sample=html.escape(q.sample),
+            count=plural(len(answers), "submission"),
+            points=q.points,
+            name=html.escape(q.name),
+            sections="\n".join(sections),
+        )
         path = folder / f"{q.name}.html"
         backups.append(write_output(path, page))
         written.append(path)
@@ -252,8 +268,12 @@ def write_answers(folder, homework, questions, answers):
     rows, report = keep_scores(path, list(answers), questions)
     sheet_backup = write_rows(path, ["file", *[q.name for q in questions]], rows)
     written.append(path)
-    return {"written": written, "backups": [b for b in [*backups, sheet_backup] if b],
-            "sheet backup": sheet_backup, **report}
+    return {
+        "written": written,
+        "backups": [b for b in [*backups, sheet_backup] if b],
+        "sheet backup": sheet_backup,
+        **report,
+    }
 
 
 def points_text(n):
@@ -292,27 +312,42 @@ def merge(grades_csv, scores_csv, questions, out_csv):
     needed = {"file", "auto total", "auto max", "manual max", "status", *names}
     if not needed <= set(fields):
         missing = sorted(needed - set(fields))
-        raise BatchError([f"grades {grades_csv}: not a CSV of `python -m course grade` for "
-                          f"these questions (no column {', '.join(missing)})"])
+        raise BatchError(
+            [
+                f"grades {grades_csv}: not a CSV of `python -m course grade` for "
+                f"these questions (no column {', '.join(missing)})"
+            ]
+        )
     score_fields, rows = _read_csv(scores_csv, "scores")
     problems = []
     if "file" not in score_fields:
         raise BatchError([f"scores {scores_csv}: needs a column 'file'"])
-    problems += [f"scores {scores_csv}: unknown column {f!r}; the manual questions are "
-                 f"{', '.join(names)}" for f in score_fields if f not in ("file", *names)]
-    problems += [f"scores {scores_csv}: no column for manual question {n!r}"
-                 for n in names if n not in score_fields]
+    problems += [
+        f"scores {scores_csv}: unknown column {f!r}; the manual questions are {', '.join(names)}"
+        for f in score_fields
+        if f not in ("file", *names)
+    ]
+    problems += [
+        f"scores {scores_csv}: no column for manual question {n!r}"
+        for n in names
+        if n not in score_fields
+    ]
     scores = {}
     for line, row in enumerate(rows, start=2):
         if row.get(None):  # more cells than the header: csv's DictReader keeps them under None
-            problems.append(f"scores {scores_csv}: line {line} ({row['file']!r}) has more cells "
-                            f"than columns (a decimal comma? write 0.5, not 0,5)")
+            problems.append(
+                f"scores {scores_csv}: line {line} ({row['file']!r}) has more cells "
+                f"than columns (a decimal comma? write 0.5, not 0,5)"
+            )
         if row["file"] in scores:
             problems.append(f"scores {scores_csv}: submission {row['file']!r} appears twice")
         scores[row["file"]] = row
     graded = {g["file"] for g in grades}
-    problems += [f"scores {scores_csv}: submission {f!r} is not in {grades_csv}"
-                 for f in scores if f not in graded]
+    problems += [
+        f"scores {scores_csv}: submission {f!r} is not in {grades_csv}"
+        for f in scores
+        if f not in graded
+    ]
 
     merged = []
     for g in grades:
@@ -330,22 +365,29 @@ def merge(grades_csv, scores_csv, questions, out_csv):
             except ValueError:
                 score = math.nan
             if not value.strip():
-                problems.append(f"scores {scores_csv}: submission {g['file']!r}, question "
-                                f"{q.name}: the score is missing (a number from 0 to "
-                                f"{q.points:g})")
+                problems.append(
+                    f"scores {scores_csv}: submission {g['file']!r}, question "
+                    f"{q.name}: the score is missing (a number from 0 to "
+                    f"{q.points:g})"
+                )
             elif not 0 <= score <= q.points:  # also nan and inf
-                problems.append(f"scores {scores_csv}: submission {g['file']!r}, question "
-                                f"{q.name}: the score must be a number from 0 to "
-                                f"{q.points:g}, got {value[:40]!r}")
+                problems.append(
+                    f"scores {scores_csv}: submission {g['file']!r}, question "
+                    f"{q.name}: the score must be a number from 0 to "
+                    f"{q.points:g}, got {value[:40]!r}"
+                )
             else:
                 row[q.name] = _number(score)
                 manual_total += score
         try:
-            auto_total, auto_max, manual_max = (float(g[k]) for k in
-                                                ("auto total", "auto max", "manual max"))
+            auto_total, auto_max, manual_max = (
+                float(g[k]) for k in ("auto total", "auto max", "manual max")
+            )
         except (TypeError, ValueError):
-            problems.append(f"grades {grades_csv}: submission {g['file']!r} has no numeric "
-                            "auto total, auto max or manual max")
+            problems.append(
+                f"grades {grades_csv}: submission {g['file']!r} has no numeric "
+                "auto total, auto max or manual max"
+            )
             continue
         row["manual total"] = _number(manual_total)
         row["total"] = _number(auto_total + manual_total)

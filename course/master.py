@@ -28,8 +28,9 @@ from . import _otter
 from .masters import Question, natural_key, tidy_number
 
 #: Anything that looks like one of otter's block markers, however spelled.
-_LOOSE_MARKER = re.compile(r"^\s*#+\s*(begin|end)\s*(question|prompt|solution|tests)\b",
-                           re.IGNORECASE)
+_LOOSE_MARKER = re.compile(
+    r"^\s*#+\s*(begin|end)\s*(question|prompt|solution|tests)\b", re.IGNORECASE
+)
 #: The data loaders of ``lecture_code`` whose calls a master's cells may make.
 _LOADERS = ("mnist_sample", "load_mnist")
 
@@ -180,8 +181,9 @@ def _data_calls(sources):
         names = {name: name for name in _LOADERS}
         for node in nodes:
             if isinstance(node, ast.ImportFrom):
-                names.update({a.asname: a.name for a in node.names
-                              if a.asname and a.name in _LOADERS})
+                names.update(
+                    {a.asname: a.name for a in node.names if a.asname and a.name in _LOADERS}
+                )
         for node in nodes:
             if not isinstance(node, ast.Call):
                 continue
@@ -190,8 +192,13 @@ def _data_calls(sources):
             if called == "mnist_sample":
                 args = dict(zip(["n"], node.args)) | {k.arg: k.value for k in node.keywords}
                 try:
-                    found.append((called, ast.literal_eval(args.get("n", ast.Constant(5000))),
-                                  ast.literal_eval(args.get("random_state", ast.Constant(0)))))
+                    found.append(
+                        (
+                            called,
+                            ast.literal_eval(args.get("n", ast.Constant(5000))),
+                            ast.literal_eval(args.get("random_state", ast.Constant(0))),
+                        )
+                    )
                 except ValueError:
                     pass
             elif called == "load_mnist":
@@ -209,13 +216,17 @@ def _check_markers(lines, where, *, solution=True):
     for line in lines:
         strict = re.fullmatch(r"\s*# (BEGIN|END) SOLUTION( NO PROMPT)?\s*", line)
         if _LOOSE_MARKER.match(line) and not (solution and strict):
-            raise ValueError(f"{where}: {line.strip()!r} looks like a marker, but otter only "
-                             "reads '# BEGIN SOLUTION' and '# END SOLUTION' inside the code of a "
-                             "solution block (it would show this line and what follows to "
-                             "students)")
+            raise ValueError(
+                f"{where}: {line.strip()!r} looks like a marker, but otter only "
+                "reads '# BEGIN SOLUTION' and '# END SOLUTION' inside the code of a "
+                "solution block (it would show this line and what follows to "
+                "students)"
+            )
         if not solution and re.search(r"# ?SOLUTION\b", line):
-            raise ValueError(f"{where}: {line.strip()!r} is marked as a solution outside a "
-                             "solution block, where otter shows it to students")
+            raise ValueError(
+                f"{where}: {line.strip()!r} is marked as a solution outside a "
+                "solution block, where otter shows it to students"
+            )
 
 
 def read_cells(cells, name=None):
@@ -266,29 +277,44 @@ def read_cells(cells, name=None):
             continue
         ended = [b for b in _otter.BLOCKS if _otter.boundary(cell, b, end=True)]
         if ended:
-            raise ValueError(f"{where}: an end {ended[0]} cell " + (
-                f"inside an unended {stack[-1]} block" if ended[0] in stack
-                else "without its begin cell"))
+            raise ValueError(
+                f"{where}: an end {ended[0]} cell "
+                + (
+                    f"inside an unended {stack[-1]} block"
+                    if ended[0] in stack
+                    else "without its begin cell"
+                )
+            )
         begun = [b for b in _otter.BLOCKS if _otter.boundary(cell, b)]
         if begun:
             block = begun[0]
             if (block == "question") != (not stack) or len(stack) > 1:
-                raise ValueError(f"{where}: a begin {block} cell "
-                                 + ("inside another block" if stack else "outside a question"))
+                raise ValueError(
+                    f"{where}: a begin {block} cell "
+                    + ("inside another block" if stack else "outside a question")
+                )
             if block == "question":
                 question_config = _otter.cell_config(cell)
                 if not isinstance(question_config, dict):
                     raise ValueError(f"{where}: the question config must be a YAML mapping")
                 tests = tests or _otter.new_tests(config)
-                current = {"config": _otter.question_config(question_config),
-                           "yaml": question_config, "text": [], "solution": [], "sample": [],
-                           "shown": [], "prompt": None}
+                current = {
+                    "config": _otter.question_config(question_config),
+                    "yaml": question_config,
+                    "text": [],
+                    "solution": [],
+                    "sample": [],
+                    "shown": [],
+                    "prompt": None,
+                }
                 tests.add_question(current["config"])
             stack.append(block)
             continue
         if kind == "raw" and _LOOSE_MARKER.match(source.strip().split("\n", 1)[0]):
-            raise ValueError(f"{where}: {source.splitlines()[0]!r} looks like a marker but "
-                             "otter does not read it as one (write e.g. '# BEGIN SOLUTION')")
+            raise ValueError(
+                f"{where}: {source.splitlines()[0]!r} looks like a marker but "
+                "otter does not read it as one (write e.g. '# BEGIN SOLUTION')"
+            )
         block = stack[-1] if stack else None
         if block is None:
             if kind == "code":
@@ -324,8 +350,9 @@ def read_cells(cells, name=None):
     if len(set(names)) != len(names):
         twice = sorted(n for n in names if names.count(n) > 1)[0]
         raise ValueError(f"two questions are named {twice!r}")
-    return Master(str(config.get("name") or name or ""), config, tuple(setup), tuple(public),
-                  tuple(questions))
+    return Master(
+        str(config.get("name") or name or ""), config, tuple(setup), tuple(public), tuple(questions)
+    )
 
 
 def _finish(current, tests):
@@ -343,13 +370,17 @@ def _finish(current, tests):
         raise ValueError(f"question {name!r}: {exc}") from None
     codes = current.get("codes", [])
     return MasterQuestion(
-        name=name, points=tidy_number(total), manual=bool(question.manual),
-        prompt=current["prompt"] or "", text="\n".join(current["text"]),
-        solution=tuple(current["solution"]), sample="\n\n".join(current["sample"]),
+        name=name,
+        points=tidy_number(total),
+        manual=bool(question.manual),
+        prompt=current["prompt"] or "",
+        text="\n".join(current["text"]),
+        solution=tuple(current["solution"]),
+        sample="\n\n".join(current["sample"]),
         shown=tuple(current["shown"]),
-        tests=tuple(Test(c.body, code, bool(c.hidden), c.points)
-                    for c, code in zip(cases, codes)),
-        config=dict(current["yaml"]))
+        tests=tuple(Test(c.body, code, bool(c.hidden), c.points) for c, code in zip(cases, codes)),
+        config=dict(current["yaml"]),
+    )
 
 
 def read_master(path):
@@ -361,6 +392,7 @@ def read_master(path):
 
 
 # --- what the grader needs of a master ---------------------------------------------------
+
 
 def setup_of(master):
     """What a master gives every student: ``{"imports": [...], "given": [...]}``.
@@ -425,8 +457,11 @@ def uses_lecture_code(source, allowed):
             return True
         elif isinstance(node, ast.Attribute) and node.attr == "lecture_code":
             return True
-        elif (isinstance(node, ast.Constant) and isinstance(node.value, (str, bytes))
-              and id(node) not in docstrings):
+        elif (
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, (str, bytes))
+            and id(node) not in docstrings
+        ):
             value = node.value
             strings.append(value if isinstance(value, str) else value.decode("latin-1"))
     # strings put together ("lecture" + "_code"), any case and separators
@@ -440,8 +475,10 @@ def archive_questions(autograder):
         tests = _otter.archive_tests(autograder).values()
     except zipfile.BadZipFile as exc:
         raise ValueError(f"{autograder}: not an autograder zip ({exc})") from None
-    return [Question(t.name, tidy_number(t.possible))
-            for t in sorted(tests, key=lambda t: natural_key(t.name))]
+    return [
+        Question(t.name, tidy_number(t.possible))
+        for t in sorted(tests, key=lambda t: natural_key(t.name))
+    ]
 
 
 def read_questions(cells):

@@ -56,14 +56,18 @@ def not_run_answers(submissions, manual, statuses):
     """The answer-page entries of submissions that were not run (their status says why)."""
     if not manual:
         return {}
-    return {s: {q.name: None for q in manual} | {"_error": f"not graded ({statuses[s]})"}
-            for s in submissions}
+    return {
+        s: {q.name: None for q in manual} | {"_error": f"not graded ({statuses[s]})"}
+        for s in submissions
+    }
 
 
 def result_text(result):
     """A submission's details as written to its JSON file (no time in it: reproducible)."""
-    return json.dumps({k: v for k, v in result.items() if k != "seconds"}, indent=1,
-                      sort_keys=True) + "\n"
+    return (
+        json.dumps({k: v for k, v in result.items() if k != "seconds"}, indent=1, sort_keys=True)
+        + "\n"
+    )
 
 
 def write_batch(out_csv, name, batch, questions, manual, results, answers):
@@ -87,8 +91,9 @@ def write_batch(out_csv, name, batch, questions, manual, results, answers):
     json_dir = results_dir(out_csv)
     json_dir.mkdir(parents=True, exist_ok=True)
     for submission in batch:
-        (json_dir / names[submission]).write_text(result_text(results[submission]),
-                                                  encoding="utf-8")
+        (json_dir / names[submission]).write_text(
+            result_text(results[submission]), encoding="utf-8"
+        )
     current = set(names.values())
     for stale in json_dir.glob("*.json"):
         if stale.name not in current:
@@ -100,8 +105,9 @@ def write_batch(out_csv, name, batch, questions, manual, results, answers):
     backups = [write_rows(out_csv, fields, rows)]
     report = {"rows": rows, "removed": removed}
     if manual:
-        report["manual"] = write_answers(manual_dir(out_csv), name, manual,
-                                         {s: answers[s] for s in batch})
+        report["manual"] = write_answers(
+            manual_dir(out_csv), name, manual, {s: answers[s] for s in batch}
+        )
         backups += report["manual"]["backups"]
     report["backups"] = [b for b in backups if b]
     return report

@@ -42,9 +42,18 @@ RUNNER_FILES = ["_runner.py", "_channel.py", "_landlock.py"]
 #: Packages whose source the sandbox must not read even if installed in site-packages.
 HIDDEN_PACKAGES = ["lecture_code", "course", "otter"]
 #: The environment of the runner: nothing of the grader's.
-ENVIRONMENT = {"PATH": "/usr/bin:/bin", "HOME": SUBMISSION, "TMPDIR": TMP, "LANG": "C.UTF-8",
-               "MPLBACKEND": "Agg", "MPLCONFIGDIR": TMP, "OMP_NUM_THREADS": "1",
-               "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONHASHSEED": "0"}
+ENVIRONMENT = {
+    "PATH": "/usr/bin:/bin",
+    "HOME": SUBMISSION,
+    "TMPDIR": TMP,
+    "LANG": "C.UTF-8",
+    "MPLBACKEND": "Agg",
+    "MPLCONFIGDIR": TMP,
+    "OMP_NUM_THREADS": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "PYTHONHASHSEED": "0",
+}
 
 _CLONE_NEWNS = 0x00020000
 _MS_RDONLY, _MS_REMOUNT, _MS_BIND, _MS_REC, _MS_PRIVATE = 1, 32, 4096, 16384, 1 << 18
@@ -66,8 +75,13 @@ def python_paths():
     and standard library) and every ``site-packages`` folder on ``sys.path``
     outside them, so a CI clone or a system Python work alike.
     """
-    found = [sys.prefix, sys.base_prefix, sys.exec_prefix, os.path.dirname(sys.executable),
-             os.path.dirname(os.path.realpath(sys.executable))]
+    found = [
+        sys.prefix,
+        sys.base_prefix,
+        sys.exec_prefix,
+        os.path.dirname(sys.executable),
+        os.path.dirname(os.path.realpath(sys.executable)),
+    ]
     found += [p for p in sys.path if p and "-packages" in p and os.path.isdir(p)]
     paths = {os.path.abspath(p) for p in found} | {os.path.realpath(p) for p in found}
     kept = []
@@ -86,8 +100,7 @@ def hidden_paths(python):
     hidden = []
     for folder in python:
         for site in Path(folder).glob("lib/python3*/site-packages"):
-            hidden.extend(str(site / name) for name in HIDDEN_PACKAGES
-                          if (site / name).is_dir())
+            hidden.extend(str(site / name) for name in HIDDEN_PACKAGES if (site / name).is_dir())
     return hidden
 
 
@@ -105,8 +118,16 @@ def _libc():
 
 
 def _mount(libc, source, target, flags, fstype=None, options=None):
-    if libc.mount(source and source.encode(), target.encode(), fstype and fstype.encode(),
-                  ctypes.c_ulong(flags), options and options.encode()) != 0:
+    if (
+        libc.mount(
+            source and source.encode(),
+            target.encode(),
+            fstype and fstype.encode(),
+            ctypes.c_ulong(flags),
+            options and options.encode(),
+        )
+        != 0
+    ):
         err = ctypes.get_errno()
         raise OSError(err, f"mount {source} on {target}: {os.strerror(err)}")
 
@@ -143,8 +164,14 @@ def stage(folder, python):
 def writable_folder(path, size):
     """Make ``path`` a tmpfs of ``size`` bytes owned by :data:`SANDBOX_UID` (after
     :func:`private_mounts`): what the submission writes is bounded and dies with this process."""
-    _mount(_libc(), "tmpfs", str(path), 0, "tmpfs",
-           f"size={int(size)},mode=0700,uid={SANDBOX_UID},gid={SANDBOX_UID}")
+    _mount(
+        _libc(),
+        "tmpfs",
+        str(path),
+        0,
+        "tmpfs",
+        f"size={int(size)},mode=0700,uid={SANDBOX_UID},gid={SANDBOX_UID}",
+    )
 
 
 def runner_folder(folder):
@@ -156,8 +183,11 @@ def runner_folder(folder):
         (runner / name).write_bytes((here / name).read_bytes())
         (runner / name).chmod(0o444)
         if name != "_runner.py":  # its modules' bytecode, so no runner compiles them again
-            py_compile.compile(str(runner / name), doraise=True,
-                               cfile=importlib.util.cache_from_source(str(runner / name)))
+            py_compile.compile(
+                str(runner / name),
+                doraise=True,
+                cfile=importlib.util.cache_from_source(str(runner / name)),
+            )
     for path in [runner / "__pycache__", runner]:
         path.chmod(0o555)
     return runner
@@ -173,10 +203,26 @@ def command(box, runner, sources, fd, *, tmp_size=64 * 2**20, bwrap=None):
     arguments after the first through ``--args FD``, so no path of the grader's
     is in the sandbox's ``/proc/1/cmdline``.
     """
-    args = [bwrap or bwrap_path() or "bwrap", "--unshare-all", "--unshare-user", "--disable-userns",
-            "--die-with-parent", "--new-session", "--cap-drop", "ALL",
-            "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID), "--hostname", "sandbox",
-            "--clearenv", "--ro-bind", "/usr", "/usr"]
+    args = [
+        bwrap or bwrap_path() or "bwrap",
+        "--unshare-all",
+        "--unshare-user",
+        "--disable-userns",
+        "--die-with-parent",
+        "--new-session",
+        "--cap-drop",
+        "ALL",
+        "--uid",
+        str(SANDBOX_UID),
+        "--gid",
+        str(SANDBOX_UID),
+        "--hostname",
+        "sandbox",
+        "--clearenv",
+        "--ro-bind",
+        "/usr",
+        "/usr",
+    ]
     for name in ["bin", "lib", "lib32", "lib64", "libx32", "sbin"]:
         top = Path("/", name)
         if top.is_symlink():
@@ -189,10 +235,28 @@ def command(box, runner, sources, fd, *, tmp_size=64 * 2**20, bwrap=None):
         args += ["--ro-bind", outside, inside]
     for path in hidden_paths(list(sources)):
         args += ["--tmpfs", path, "--remount-ro", path]
-    args += ["--proc", "/proc", "--dev", "/dev", "--size", str(int(tmp_size)), "--tmpfs", TMP,
-             "--size", str(int(tmp_size)), "--tmpfs", "/dev/shm",
-             "--ro-bind", str(runner), RUNNER, "--bind", str(box), SUBMISSION,
-             "--chdir", SUBMISSION]
+    args += [
+        "--proc",
+        "/proc",
+        "--dev",
+        "/dev",
+        "--size",
+        str(int(tmp_size)),
+        "--tmpfs",
+        TMP,
+        "--size",
+        str(int(tmp_size)),
+        "--tmpfs",
+        "/dev/shm",
+        "--ro-bind",
+        str(runner),
+        RUNNER,
+        "--bind",
+        str(box),
+        SUBMISSION,
+        "--chdir",
+        SUBMISSION,
+    ]
     for key, value in ENVIRONMENT.items():
         args += ["--setenv", key, value]
     return args + ["--", os.path.abspath(sys.executable), "-I", f"{RUNNER}/_runner.py", str(fd)]
@@ -209,9 +273,13 @@ def start(args, fd, limits, *, cgroup_procs=None, uid=None, **popen):
     try:
         os.write(w, b"".join(a.encode() + b"\0" for a in args[1:end]))
         os.close(w)
-        return subprocess.Popen([args[0], "--args", str(options), *args[end:]],
-                                pass_fds=[fd, options], start_new_session=True,
-                                preexec_fn=preexec(limits, cgroup_procs, uid), **popen)
+        return subprocess.Popen(
+            [args[0], "--args", str(options), *args[end:]],
+            pass_fds=[fd, options],
+            start_new_session=True,
+            preexec_fn=preexec(limits, cgroup_procs, uid),
+            **popen,
+        )
     finally:
         os.close(options)
 
@@ -223,9 +291,12 @@ def preexec(limits, cgroup_procs=None, uid=None):
     """
     import resource
 
-    values = [(resource.RLIMIT_AS, limits.get("memory")),
-              (resource.RLIMIT_FSIZE, limits.get("file_size")),
-              (resource.RLIMIT_CPU, limits.get("cpu")), (resource.RLIMIT_CORE, 0)]
+    values = [
+        (resource.RLIMIT_AS, limits.get("memory")),
+        (resource.RLIMIT_FSIZE, limits.get("file_size")),
+        (resource.RLIMIT_CPU, limits.get("cpu")),
+        (resource.RLIMIT_CORE, 0),
+    ]
 
     def run():
         for procs in cgroup_procs or []:
@@ -239,6 +310,7 @@ def preexec(limits, cgroup_procs=None, uid=None):
             os.setgroups([])
             os.setresgid(uid, uid, uid)
             os.setresuid(uid, uid, uid)
+
     return run
 
 
@@ -246,21 +318,59 @@ def check(bwrap=None):
     """Raise :class:`SandboxUnavailable` unless bwrap can build the sandbox here."""
     bwrap = bwrap or bwrap_path()
     if not bwrap:
-        raise SandboxUnavailable("bubblewrap (`bwrap`) is not installed: install the package "
-                                 "`bubblewrap` (apt-get install bubblewrap)")
+        raise SandboxUnavailable(
+            "bubblewrap (`bwrap`) is not installed: install the package "
+            "`bubblewrap` (apt-get install bubblewrap)"
+        )
     uid = SANDBOX_UID if os.geteuid() == 0 else None
-    args = [bwrap, "--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent", "--new-session",
-            "--cap-drop", "ALL", "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID),
-            "--ro-bind", "/usr", "/usr", "--symlink", "usr/bin", "/bin",
-            "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64",
-            "--proc", "/proc", "--dev", "/dev", "--", "/usr/bin/env", "true"]
+    args = [
+        bwrap,
+        "--unshare-all",
+        "--unshare-user",
+        "--disable-userns",
+        "--die-with-parent",
+        "--new-session",
+        "--cap-drop",
+        "ALL",
+        "--uid",
+        str(SANDBOX_UID),
+        "--gid",
+        str(SANDBOX_UID),
+        "--ro-bind",
+        "/usr",
+        "/usr",
+        "--symlink",
+        "usr/bin",
+        "/bin",
+        "--symlink",
+        "usr/lib",
+        "/lib",
+        "--symlink",
+        "usr/lib64",
+        "/lib64",
+        "--proc",
+        "/proc",
+        "--dev",
+        "/dev",
+        "--",
+        "/usr/bin/env",
+        "true",
+    ]
     try:
-        proc = subprocess.run(args, capture_output=True, text=True, timeout=30,
-                              preexec_fn=preexec({}, uid=uid), stdin=subprocess.DEVNULL)
+        proc = subprocess.run(
+            args,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            preexec_fn=preexec({}, uid=uid),
+            stdin=subprocess.DEVNULL,
+        )
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise SandboxUnavailable(f"bubblewrap did not run ({type(exc).__name__}: {exc})") from None
     if proc.returncode != 0:
         reason = (proc.stderr.strip().splitlines() or ["no message"])[-1][:200]
-        raise SandboxUnavailable(f"bubblewrap cannot create its namespaces here ({reason}); "
-                                 "user namespaces may be disabled "
-                                 "(sysctl kernel.unprivileged_userns_clone)")
+        raise SandboxUnavailable(
+            f"bubblewrap cannot create its namespaces here ({reason}); "
+            "user namespaces may be disabled "
+            "(sysctl kernel.unprivileged_userns_clone)"
+        )

@@ -59,8 +59,9 @@ def parse_shard(text, environ=None):
     environ = os.environ if environ is None else environ
     match = re.fullmatch(r"\s*(\d+|auto)\s*/\s*(\d+)\s*", str(text))
     if not match:
-        raise ShardError(f"--shard must look like 2/4 (the 2nd of 4 slices) or auto/4; "
-                         f"got {text!r}")
+        raise ShardError(
+            f"--shard must look like 2/4 (the 2nd of 4 slices) or auto/4; got {text!r}"
+        )
     n = int(match.group(2))
     if n < 1:
         raise ShardError(f"--shard {text}: N must be at least 1")
@@ -71,17 +72,22 @@ def parse_shard(text, environ=None):
         return k, n
     variable = next((v for v in INDEX_VARIABLES if environ.get(v, "").strip()), None)
     if variable is None:
-        raise ShardError(f"--shard {text}: no array index in the environment (none of "
-                         f"{', '.join(INDEX_VARIABLES)} is set); give K/N instead")
+        raise ShardError(
+            f"--shard {text}: no array index in the environment (none of "
+            f"{', '.join(INDEX_VARIABLES)} is set); give K/N instead"
+        )
     first = environ.get("SLURM_ARRAY_TASK_MIN", "0") if variable.startswith("SLURM") else "0"
     try:
         index = int(environ[variable]) - int(first)
     except ValueError:
-        raise ShardError(f"--shard {text}: {variable}={environ[variable]!r} is not a "
-                         "whole number") from None
+        raise ShardError(
+            f"--shard {text}: {variable}={environ[variable]!r} is not a whole number"
+        ) from None
     if not 0 <= index < n:
-        raise ShardError(f"--shard {text}: {variable}={environ[variable]} gives the index "
-                         f"{index}, outside 0 to {n - 1}: run an array of exactly {n} tasks")
+        raise ShardError(
+            f"--shard {text}: {variable}={environ[variable]} gives the index "
+            f"{index}, outside 0 to {n - 1}: run an array of exactly {n} tasks"
+        )
     return index + 1, n
 
 
@@ -99,8 +105,9 @@ def file_sha256(path):
     return digest.hexdigest()
 
 
-def write_shard(out_csv, name, batch, shard, autograder, options, questions, manual, results,
-                answers):
+def write_shard(
+    out_csv, name, batch, shard, autograder, options, questions, manual, results, answers
+):
     """Write shard ``shard = (k, n)`` of ``batch`` to ``<out>-shards/shard-k-of-n/``.
 
     ``results`` and ``answers`` hold the shard's submissions. Returns a report
@@ -111,23 +118,31 @@ def write_shard(out_csv, name, batch, shard, autograder, options, questions, man
     k, n = shard
     files = shard_slice(batch, k, n)
     manifest = {
-        "format": FORMAT, "homework": name, "shard": k, "of": n, "batch": sorted(batch),
-        "autograder sha256": file_sha256(autograder), "options": options,
-        "questions": [list(q) for q in questions], "manual": [list(q) for q in manual]}
+        "format": FORMAT,
+        "homework": name,
+        "shard": k,
+        "of": n,
+        "batch": sorted(batch),
+        "autograder sha256": file_sha256(autograder),
+        "options": options,
+        "questions": [list(q) for q in questions],
+        "manual": [list(q) for q in manual],
+    }
     folder = shards_dir(out_csv) / f"shard-{k}-of-{n}"
     tmp = folder.with_name(f"{folder.name}.incomplete-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    (tmp / "results.json").write_text(json.dumps({s: results[s] for s in files}, indent=1,
-                                                 sort_keys=True), encoding="utf-8")
-    (tmp / "answers.json").write_text(json.dumps({s: answers[s] for s in files} if manual
-                                                 else {}, indent=1), encoding="utf-8")
+    (tmp / "results.json").write_text(
+        json.dumps({s: results[s] for s in files}, indent=1, sort_keys=True), encoding="utf-8"
+    )
+    (tmp / "answers.json").write_text(
+        json.dumps({s: answers[s] for s in files} if manual else {}, indent=1), encoding="utf-8"
+    )
     (tmp / "shard.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
     if folder.exists():
         shutil.rmtree(folder)
     tmp.rename(folder)
-    return {"rows": [make_row(s, questions, results[s], manual) for s in files],
-            "folder": folder}
+    return {"rows": [make_row(s, questions, results[s], manual) for s in files], "folder": folder}
 
 
 def _read_manifest(folder):
@@ -141,10 +156,16 @@ def _read_manifest(folder):
 
 
 #: What every shard of one run must agree on, and how to name it in an error.
-_SAME = {"format": "format", "homework": "homework", "of": "number of shards",
-         "batch": "batch of submissions", "autograder sha256": "autograder zip (SHA-256)",
-         "options": "options (timeout, limits)", "questions": "questions",
-         "manual": "questions graded by hand"}
+_SAME = {
+    "format": "format",
+    "homework": "homework",
+    "of": "number of shards",
+    "batch": "batch of submissions",
+    "autograder sha256": "autograder zip (SHA-256)",
+    "options": "options (timeout, limits)",
+    "questions": "questions",
+    "manual": "questions graded by hand",
+}
 
 
 def check_shards(folder, homework):
@@ -159,8 +180,11 @@ def check_shards(folder, homework):
     if not folder.is_dir():
         raise ShardError(f"{folder}: no such folder of shards (grade with --shard K/N first)")
     found = sorted(p for p in folder.iterdir() if p.is_dir())
-    problems = [f"{p}: incomplete (its grading is still running, or was killed)"
-                for p in found if ".incomplete-" in p.name]
+    problems = [
+        f"{p}: incomplete (its grading is still running, or was killed)"
+        for p in found
+        if ".incomplete-" in p.name
+    ]
     manifests = []
     for p in found:
         if ".incomplete-" not in p.name:
@@ -169,8 +193,7 @@ def check_shards(folder, homework):
             except ShardError as err:
                 problems += err.problems
     if not manifests:
-        raise ShardError(problems or [f"{folder}: no shards in it "
-                                      "(grade with --shard K/N first)"])
+        raise ShardError(problems or [f"{folder}: no shards in it (grade with --shard K/N first)"])
     first_path, first = manifests[0]
     shards = {}
     for path, m in manifests:
@@ -179,8 +202,10 @@ def check_shards(folder, homework):
             continue
         differ = [what for key, what in _SAME.items() if m.get(key) != first.get(key)]
         if differ:
-            problems.append(f"{path}: not of the same run as {first_path.name} (its "
-                            f"{', '.join(differ)} differ); remove the shards of the other run")
+            problems.append(
+                f"{path}: not of the same run as {first_path.name} (its "
+                f"{', '.join(differ)} differ); remove the shards of the other run"
+            )
             continue
         k = m.get("shard")
         if k in shards:
@@ -202,9 +227,9 @@ def collect(homework, folder, out_csv):
 
     Returns the report of :func:`course.results.write_batch`.
     """
-    from .results import write_batch
     from .manual import ManualQuestion
     from .masters import Question
+    from .results import write_batch
 
     shards = check_shards(folder, homework)
     results, answers = {}, {}

@@ -10,8 +10,9 @@ test not yet run. The tests exist only in this process's memory: otter's
 ``OKTestFile`` objects built from the specs the batch read once from the
 autograder archive (never a file a submission could reach), run in a
 namespace where the submission's names are data fetched through the channel
-(:mod:`course._channel`) or :class:`Remote` handles, so ``surprise(_p)`` or ``model.predict(X)`` becomes a request and its
-answer comes back as data that the tests' own NumPy compares.
+(:mod:`course._channel`) or :class:`Remote` handles, so ``surprise(_p)`` or
+``model.predict(X)`` becomes a request and its answer comes back as data that
+the tests' own NumPy compares.
 
 What the submission cannot change: the test code, NumPy and the builtins the
 tests use, names the homework's set-up cells import (the grader imports them
@@ -36,13 +37,31 @@ from .master import allowed_lecture_code, setup_of, uses_lecture_code  # noqa: F
 from .master import normalise_lines as _normalise
 
 #: Submission modules that tests may use as the grader's own copy (by name only).
-TRUSTED_MODULES = re.compile(r"(numpy|scipy|sklearn|math|statistics|itertools|functools"
-                             r"|collections|types|warnings)(\.\w+)*")
+TRUSTED_MODULES = re.compile(
+    r"(numpy|scipy|sklearn|math|statistics|itertools|functools"
+    r"|collections|types|warnings)(\.\w+)*"
+)
 #: Python exceptions a call in the submission may raise on the grader's side by name.
-MIRRORED_EXCEPTIONS = {name: getattr(builtins, name) for name in [
-    "ArithmeticError", "AssertionError", "AttributeError", "FloatingPointError", "IndexError",
-    "KeyError", "LookupError", "NameError", "NotImplementedError", "OverflowError",
-    "RecursionError", "RuntimeError", "TypeError", "ValueError", "ZeroDivisionError"]}
+MIRRORED_EXCEPTIONS = {
+    name: getattr(builtins, name)
+    for name in [
+        "ArithmeticError",
+        "AssertionError",
+        "AttributeError",
+        "FloatingPointError",
+        "IndexError",
+        "KeyError",
+        "LookupError",
+        "NameError",
+        "NotImplementedError",
+        "OverflowError",
+        "RecursionError",
+        "RuntimeError",
+        "TypeError",
+        "ValueError",
+        "ZeroDivisionError",
+    ]
+}
 _CHECK = re.compile(r"""^\s*grader\.check\(\s*["'](\w+)["']\s*\)\s*$""")
 _RUNNER = Path(__file__).with_name("_runner.py")
 
@@ -82,8 +101,11 @@ class Remote:
         module = _safe_name(value.get("module"), "")
         kind = cls._types.get((module, qualname))
         if kind is None:  # type(model).__name__ == "MLPClassifier" works on a handle
-            kind = type(qualname.rsplit(".", 1)[-1], (cls,),
-                        {"__slots__": (), "__module__": module, "__qualname__": qualname})
+            kind = type(
+                qualname.rsplit(".", 1)[-1],
+                (cls,),
+                {"__slots__": (), "__module__": module, "__qualname__": qualname},
+            )
             cls._types[module, qualname] = kind
         return kind(sub, key)
 
@@ -98,10 +120,15 @@ class Remote:
     def __call__(self, *args, **kwargs):
         import numpy as np
 
-        return self._sub.ask({"op": "call", "handle": self._ref(),
-                              "args": [self._sub.encode(a) for a in args],
-                              "kwargs": {k: self._sub.encode(v) for k, v in kwargs.items()},
-                              "errstate": np.geterr()})
+        return self._sub.ask(
+            {
+                "op": "call",
+                "handle": self._ref(),
+                "args": [self._sub.encode(a) for a in args],
+                "kwargs": {k: self._sub.encode(v) for k, v in kwargs.items()},
+                "errstate": np.geterr(),
+            }
+        )
 
     def __getitem__(self, key):
         return self._sub.ask({"op": "getitem", "handle": self._ref(), "key": self._sub.encode(key)})
@@ -119,8 +146,9 @@ class Remote:
         return iter(items)
 
     def __bool__(self):
-        raise TypeError(f"a {type(self).__qualname__} of the submission has no truth value "
-                        "for the grader")
+        raise TypeError(
+            f"a {type(self).__qualname__} of the submission has no truth value for the grader"
+        )
 
     def __repr__(self):
         return f"<submission's {type(self).__qualname__}>"
@@ -143,29 +171,55 @@ class Submission:
         self.proc = self.code = None
         mine, theirs = socket.socketpair()
         fd = theirs.fileno()
-        quiet = {"stdin": subprocess.DEVNULL, "stdout": subprocess.DEVNULL,
-                 "stderr": subprocess.DEVNULL}
+        quiet = {
+            "stdin": subprocess.DEVNULL,
+            "stdout": subprocess.DEVNULL,
+            "stderr": subprocess.DEVNULL,
+        }
         try:
             if sandbox is not None:
-                args = _sandbox.command(folder, sandbox["runner"], sandbox["sources"], fd,
-                                        tmp_size=sandbox["tmp_size"])
+                args = _sandbox.command(
+                    folder, sandbox["runner"], sandbox["sources"], fd, tmp_size=sandbox["tmp_size"]
+                )
                 uid = _sandbox.SANDBOX_UID if os.geteuid() == 0 else None
-                self.proc = _sandbox.start(args, fd, config, uid=uid, env={}, cwd="/",
-                                           cgroup_procs=cgroup and cgroup.procs_files, **quiet)
+                self.proc = _sandbox.start(
+                    args,
+                    fd,
+                    config,
+                    uid=uid,
+                    env={},
+                    cwd="/",
+                    cgroup_procs=cgroup and cgroup.procs_files,
+                    **quiet,
+                )
             else:
-                env = {**_sandbox.ENVIRONMENT, "HOME": str(folder), "TMPDIR": str(folder),
-                       "MPLCONFIGDIR": str(folder)}
+                env = {
+                    **_sandbox.ENVIRONMENT,
+                    "HOME": str(folder),
+                    "TMPDIR": str(folder),
+                    "MPLCONFIGDIR": str(folder),
+                }
                 self.proc = subprocess.Popen(
-                    [sys.executable, "-I", str(_RUNNER), str(fd)], cwd=folder, env=env,
-                    pass_fds=[fd], start_new_session=True,
-                    preexec_fn=_sandbox.preexec(config, cgroup and cgroup.procs_files), **quiet)
+                    [sys.executable, "-I", str(_RUNNER), str(fd)],
+                    cwd=folder,
+                    env=env,
+                    pass_fds=[fd],
+                    start_new_session=True,
+                    preexec_fn=_sandbox.preexec(config, cgroup and cgroup.procs_files),
+                    **quiet,
+                )
         finally:
             theirs.close()
         self.pid = self.proc.pid
         self.sock = mine
-        self._send({"config": config,
-                    "mnist": {key: [self.encode(X), self.encode(y)]
-                              for key, (X, y) in (data or {}).items()}})
+        self._send(
+            {
+                "config": config,
+                "mnist": {
+                    key: [self.encode(X), self.encode(y)] for key, (X, y) in (data or {}).items()
+                },
+            }
+        )
         self.confinement = self._receive().get("confinement", [])
 
     @property
@@ -244,8 +298,10 @@ class Submission:
         if "raise" in reply:
             info = reply["raise"] if isinstance(reply["raise"], dict) else {}
             kind = MIRRORED_EXCEPTIONS.get(str(info.get("type")), RemoteError)
-            raise kind(f"{_safe_name(info.get('type'), 'Exception')} in the submission: "
-                       f"{str(info.get('message'))[:300]}")
+            raise kind(
+                f"{_safe_name(info.get('type'), 'Exception')} in the submission: "
+                f"{str(info.get('message'))[:300]}"
+            )
         try:
             return _channel.decode(reply.get("value"), self._from_reply)
         except _channel.ProtocolError as exc:
@@ -327,13 +383,21 @@ class Cgroup:
     def procs_files(self):
         """The files a process writes its pid to, to join the cgroups (with its children)."""
         return [str(self.path / "cgroup.procs")] + (
-            [str(self.memory / "cgroup.procs")] if self.memory else [])
+            [str(self.memory / "cgroup.procs")] if self.memory else []
+        )
 
     def out_of_memory(self):
         """Whether the kernel killed a process of the submission at the memory cgroup's limit."""
         try:
-            events = (self.memory / "memory.oom_control" if self.memory is not None
-                      else self.path / "memory.events").read_text().split()
+            events = (
+                (
+                    self.memory / "memory.oom_control"
+                    if self.memory is not None
+                    else self.path / "memory.events"
+                )
+                .read_text()
+                .split()
+            )
             return int(dict(zip(events[::2], events[1::2])).get("oom_kill", 0)) > 0
         except (OSError, ValueError):
             return False
@@ -367,6 +431,7 @@ class Cgroup:
 
 # --- reading the notebook on the trusted side (no submission code runs) -------
 
+
 def _names_in(test_file):
     """Every name the code of a test file's cases mentions."""
     import doctest
@@ -399,7 +464,9 @@ def _describe_error(cell_number, info, limits):
     if limit == "processes":
         return f"error: process limit ({limits['processes']})"
     kind = _safe_name(info.get("type"), "Exception")
-    return f"error: cell {cell_number} raised {kind}: {info.get('message', '')}".splitlines()[0][:200]
+    return f"error: cell {cell_number} raised {kind}: {info.get('message', '')}".splitlines()[0][
+        :200
+    ]
 
 
 def _size(n):
@@ -419,8 +486,19 @@ def test_files(tests):
     return {q: OKTestFile.from_spec(spec, path=f"tests/{q}.py") for q, spec in tests.items()}
 
 
-def grade(content, tests, name, *, folder, setup, limits, timeout, data=None, cgroup_name=None,
-          sandbox=True):
+def grade(
+    content,
+    tests,
+    name,
+    *,
+    folder,
+    setup,
+    limits,
+    timeout,
+    data=None,
+    cgroup_name=None,
+    sandbox=True,
+):
     """Grade the notebook ``content`` (bytes) against ``tests``; return a result dict.
 
     ``tests`` maps each question to its OK-format test spec (plain data, read
@@ -446,10 +524,12 @@ def grade(content, tests, name, *, folder, setup, limits, timeout, data=None, cg
         nbformat.validate(nb)
     except Exception as exc:  # any unreadable file is one row with a status
         # only the kind of error: the message of nbformat's may quote the file
-        return {"status": f"error: not a Jupyter notebook ({type(exc).__name__})",
-                "scores": empty}
-    cells = [(i, c) for i, c in enumerate(nb.cells, start=1)
-             if c.cell_type == "code" and "otter_ignore" not in c.metadata.get("tags", [])]
+        return {"status": f"error: not a Jupyter notebook ({type(exc).__name__})", "scores": empty}
+    cells = [
+        (i, c)
+        for i, c in enumerate(nb.cells, start=1)
+        if c.cell_type == "code" and "otter_ignore" not in c.metadata.get("tags", [])
+    ]
 
     # which questions a use of lecture_code could have helped: those checked after it
     allowed = allowed_lecture_code(setup["imports"])
@@ -491,8 +571,7 @@ def grade(content, tests, name, *, folder, setup, limits, timeout, data=None, cg
         if os.geteuid() == 0:
             os.chown(Path(box, f"{name}.ipynb"), _sandbox.SANDBOX_UID, _sandbox.SANDBOX_UID)
         runner = _sandbox.runner_folder(folder)
-        config.update(read_only=_sandbox.read_only_paths(python),
-                      read_write=_sandbox.READ_WRITE)
+        config.update(read_only=_sandbox.read_only_paths(python), read_write=_sandbox.READ_WRITE)
         sandbox = {"runner": runner, "sources": sources, "tmp_size": disk}
     else:
         Path(box, f"{name}.ipynb").write_bytes(content)
@@ -500,8 +579,11 @@ def grade(content, tests, name, *, folder, setup, limits, timeout, data=None, cg
         sandbox = None
     deadline = start + timeout
     # all processes together: one process's --memory and the three tmpfs folders
-    cgroup = (Cgroup.create(cgroup_name, limits["processes"], limits["memory"] + 3 * disk)
-              if cgroup_name else None)
+    cgroup = (
+        Cgroup.create(cgroup_name, limits["processes"], limits["memory"] + 3 * disk)
+        if cgroup_name
+        else None
+    )
     status = None
     checked = {}
     sub = None
@@ -558,17 +640,23 @@ def grade(content, tests, name, *, folder, setup, limits, timeout, data=None, cg
             status = f"error: memory limit ({_size(limits['memory'])})"
         elif code is not None and code < 0:
             sig = signal.Signals(-code).name
-            status = (f"error: CPU time limit ({limits['cpu']} s)" if sig == "SIGXCPU"
-                      else f"error: submission process killed by {sig}")
+            status = (
+                f"error: CPU time limit ({limits['cpu']} s)"
+                if sig == "SIGXCPU"
+                else f"error: submission process killed by {sig}"
+            )
         else:
             status = f"error: submission process {gone}" + (
-                f" (exit code {code})" if code is not None else "")
+                f" (exit code {code})" if code is not None else ""
+            )
 
     if out_of_memory and status is None:  # a process of it was killed, not the runner
         status = f"error: memory limit ({_size(limits['memory'])})"
     results = GradingResults(list(checked.values()))
-    scores = {q: {"score": t.score, "possible": t.possible, "summary": t.summary()}
-              for q, t in results.results.items()}
+    scores = {
+        q: {"score": t.score, "possible": t.possible, "summary": t.summary()}
+        for q, t in results.results.items()
+    }
     for q in tests:
         scores.setdefault(q, empty[q])
     notes = [status or "ok"]
@@ -576,8 +664,9 @@ def grade(content, tests, name, *, folder, setup, limits, timeout, data=None, cg
         for q in banned:
             scores[q]["score"] = 0
         cells_used = sorted(set(banned.values()))
-        notes.append(f"{', '.join(banned)}: 0 (lecture_code used in cell "
-                     f"{', '.join(map(str, cells_used))})")
+        notes.append(
+            f"{', '.join(banned)}: 0 (lecture_code used in cell {', '.join(map(str, cells_used))})"
+        )
     if sandbox:
         confinement = ["bubblewrap", *[c for c in confinement if type(c) is str][:8]]
     else:
@@ -604,8 +693,18 @@ def _serve_samples(data):
 
 def _read_only_paths():
     """What the runner may read without the sandbox: the Python installation, its own code."""
-    paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, os.path.dirname(_RUNNER),
-             "/usr", "/lib", "/lib64", "/etc/ld.so.cache", "/etc/localtime", "/dev/urandom"}
+    paths = {
+        sys.prefix,
+        sys.base_prefix,
+        sys.exec_prefix,
+        os.path.dirname(_RUNNER),
+        "/usr",
+        "/lib",
+        "/lib64",
+        "/etc/ld.so.cache",
+        "/etc/localtime",
+        "/dev/urandom",
+    }
     paths.update(p for p in sys.path if p and os.path.isdir(p) and "site-packages" in p)
     return sorted(paths)
 
@@ -629,7 +728,9 @@ def run(content, tests, name, out, folder, options):
     except MemoryError:
         result = {"status": "error: the grading process ran out of memory", "scores": {}}
     except BaseException as exc:  # the worker must always leave a result
-        result = {"status": f"error: grading failed ({type(exc).__name__}: {exc})"[:250],
-                  "scores": {}}
+        result = {
+            "status": f"error: grading failed ({type(exc).__name__}: {exc})"[:250],
+            "scores": {},
+        }
     Path(out).write_text(json.dumps(result, indent=1, sort_keys=True), encoding="utf-8")
     os._exit(0)

@@ -9,8 +9,9 @@ theory and the information gain of a split (``information``), targets
 (``targets``), losses with the softmax gradient and Hessian (``losses``),
 focal losses (``focal``), training and calibration (``training``,
 ``calibration``), codes, n-gram language models and arithmetic coding
-(``coding``), data (``data``) and the book's figure style (``plotting``). The generic input checks and the dtype policy (below) live
-in ``_validation``; the one reduction of every loss (``reduction='mean'``,
+(``coding``), data (``data``) and the book's figure style (``plotting``).
+The generic input checks and the dtype policy (below) live in
+``_validation``; the one reduction of every loss (``reduction='mean'``,
 ``'sum'``, ``'none'``) in ``_reduction``; the fast path of softmax
 cross-entropy is the private module ``_fast_softmax_ce``. ``colab`` lets the
 homework's self-checks find their tests (on Google Colab too). The

@@ -59,6 +59,7 @@ _HEADER_BYTES = 4  # compress_text stores the number of characters in front
 
 # --- Huffman codes -------------------------------------------------------------
 
+
 def huffman_code(p):
     r"""An optimal prefix code for the distribution ``p`` (Huffman, 1952).
 
@@ -114,6 +115,7 @@ def huffman_code(p):
 
 # --- text from the book ----------------------------------------------------------
 
+
 def markdown_text(notebooks):
     """The markdown cells of Jupyter notebooks, as one string.
 
@@ -155,6 +157,7 @@ def markdown_text(notebooks):
 
 
 # --- a character n-gram language model --------------------------------------------
+
 
 @dataclass(frozen=True)
 class NgramModel:
@@ -208,8 +211,10 @@ class NgramModel:
         bad = table[index] != codes
         if np.any(bad):
             char = text[int(np.argmax(bad))]
-            raise ValueError(f"{name} contains the character {char!r}, which is not in the "
-                             f"model's alphabet of {len(table)} characters")
+            raise ValueError(
+                f"{name} contains the character {char!r}, which is not in the "
+                f"model's alphabet of {len(table)} characters"
+            )
         return index
 
     def next_distribution(self, context):
@@ -220,7 +225,7 @@ class NgramModel:
         """
         if not isinstance(context, str):
             raise TypeError(f"context must be a str; got {type(context).__name__}")
-        recent = context[max(len(context) - self.order + 1, 0):] if self.order > 1 else ""
+        recent = context[max(len(context) - self.order + 1, 0) :] if self.order > 1 else ""
         ids = self.encode(recent, "context").tolist()
         return _distributions(self, np.array([_context_number(self, ids)]))[0]
 
@@ -237,14 +242,14 @@ def _context_ids(padded, order, n_symbols):
     n = len(padded) - (order - 1)
     ids = np.zeros(max(n, 0), dtype=np.int64)
     for j in range(order - 1):
-        ids = ids * (n_symbols + 1) + padded[j:j + n]
+        ids = ids * (n_symbols + 1) + padded[j : j + n]
     return ids
 
 
 def _context_number(model, prefix):
     """The context number of the symbol that follows the list ``prefix``."""
     n_context, start = model.order - 1, len(model.alphabet)
-    context = prefix[max(len(prefix) - n_context, 0):] if n_context else []
+    context = prefix[max(len(prefix) - n_context, 0) :] if n_context else []
     number = 0
     for symbol in [start] * (n_context - len(context)) + list(context):
         number = number * (start + 1) + int(symbol)
@@ -356,8 +361,10 @@ def fit_ngram(text, order, *, smoothing="add-k", k=1.0, alphabet=None):
     alphabet = "".join(sorted(set(alphabet)))
     n_symbols = len(alphabet)
     if (order - 1) * math.log2(n_symbols + 1) + math.log2(n_symbols) >= 62:
-        raise ValueError(f"order {order} is too large for an alphabet of {n_symbols} "
-                         "characters (context numbers would exceed 64 bits)")
+        raise ValueError(
+            f"order {order} is too large for an alphabet of {n_symbols} "
+            "characters (context numbers would exceed 64 bits)"
+        )
     model = NgramModel(order, smoothing, k, alphabet, ())
     symbols = model.encode(text)
     contexts = _contexts(model, symbols)
@@ -373,8 +380,7 @@ def fit_ngram(text, order, *, smoothing="add-k", k=1.0, alphabet=None):
 
 def _check_model(model):
     if not isinstance(model, NgramModel):
-        raise TypeError(f"model must be an NgramModel (from fit_ngram); "
-                        f"got {type(model).__name__}")
+        raise TypeError(f"model must be an NgramModel (from fit_ngram); got {type(model).__name__}")
 
 
 def _log2_probabilities(model, text):
@@ -428,6 +434,7 @@ def perplexity(model, text):
 
 # --- arithmetic coding ------------------------------------------------------------
 
+
 def quantise(q, total=FREQ_TOTAL):
     r"""Integer frequencies for an arithmetic coder from probabilities ``q``.
 
@@ -454,14 +461,19 @@ def quantise(q, total=FREQ_TOTAL):
     n_symbols = q.shape[-1]
     if isinstance(total, bool) or not isinstance(total, (numbers.Integral, np.integer)):
         raise TypeError(f"total must be an integer; got {total!r}")
-    if not n_symbols <= total <= 2**(CODE_BITS - 2) or total >= 2**62:
-        raise ValueError(f"total must be in [{n_symbols}, 2**{CODE_BITS - 2}) for "
-                         f"{n_symbols} symbols; got {int(total)}")
+    if not n_symbols <= total <= 2 ** (CODE_BITS - 2) or total >= 2**62:
+        raise ValueError(
+            f"total must be in [{n_symbols}, 2**{CODE_BITS - 2}) for "
+            f"{n_symbols} symbols; got {int(total)}"
+        )
     freqs = 1 + np.floor(q.astype(np.float64) * (total - n_symbols)).astype(np.int64)
     rest = total - freqs.sum(axis=-1, keepdims=True)
-    np.put_along_axis(freqs, np.argmax(q, axis=-1)[..., None],
-                      np.take_along_axis(freqs, np.argmax(q, axis=-1)[..., None], -1) + rest,
-                      axis=-1)
+    np.put_along_axis(
+        freqs,
+        np.argmax(q, axis=-1)[..., None],
+        np.take_along_axis(freqs, np.argmax(q, axis=-1)[..., None], -1) + rest,
+        axis=-1,
+    )
     return freqs
 
 
@@ -473,10 +485,12 @@ def _check_freqs(freqs, name):
     if f.size and f.min() < 0:
         raise ValueError(f"{name} must be non-negative; got {int(f.min())}")
     totals = f.sum(axis=1, dtype=np.int64) if f.size else np.zeros(len(f), np.int64)
-    if len(f) and (totals.min() < 1 or totals.max() > 2**(CODE_BITS - 2)):
-        bad = totals[np.argmax((totals < 1) | (totals > 2**(CODE_BITS - 2)))]
-        raise ValueError(f"{name}: each row must sum to between 1 and 2**{CODE_BITS - 2}; "
-                         f"got a row summing to {int(bad)}")
+    if len(f) and (totals.min() < 1 or totals.max() > 2 ** (CODE_BITS - 2)):
+        bad = totals[np.argmax((totals < 1) | (totals > 2 ** (CODE_BITS - 2)))]
+        raise ValueError(
+            f"{name}: each row must sum to between 1 and 2**{CODE_BITS - 2}; "
+            f"got a row summing to {int(bad)}"
+        )
     return f.astype(np.int64)
 
 
@@ -518,8 +532,7 @@ def arithmetic_encode(symbols, freqs):
     _check_ndim(x, 1, "symbols")
     f = _check_freqs(freqs, "freqs")
     if f.shape[0] != x.shape[0]:
-        raise ValueError(f"freqs must have one row per symbol ({x.shape[0]}); "
-                         f"got shape {f.shape}")
+        raise ValueError(f"freqs must have one row per symbol ({x.shape[0]}); got shape {f.shape}")
     x = x.astype(np.int64)
     if x.size and (x.min() < 0 or x.max() >= f.shape[1]):
         bad = x[(x < 0) | (x >= f.shape[1])][0]
@@ -636,6 +649,7 @@ def arithmetic_decode(data, n_symbols, frequencies):
 
 # --- text under a language model ------------------------------------------------------
 
+
 def compress_text(model, text):
     r"""Compress ``text`` with an arithmetic coder driven by ``model``.
 
@@ -678,8 +692,10 @@ def decompress_text(model, data):
     """
     _check_model(model)
     if not isinstance(data, (bytes, bytearray)) or len(data) < _HEADER_BYTES:
-        raise ValueError(f"data must be bytes from compress_text (at least {_HEADER_BYTES} "
-                         f"bytes); got {type(data).__name__} of length {len(data)}")
+        raise ValueError(
+            f"data must be bytes from compress_text (at least {_HEADER_BYTES} "
+            f"bytes); got {type(data).__name__} of length {len(data)}"
+        )
     n_chars = int.from_bytes(data[:_HEADER_BYTES], "big")
     cache = {}
 

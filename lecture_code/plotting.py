@@ -8,9 +8,9 @@ The palette is Okabe & Ito's (2008) eight colours, which stay distinct for the
 common forms of colour blindness and in greyscale print (with the line styles).
 """
 
-from cycler import cycler
 import matplotlib as mpl
 import numpy as np
+from cycler import cycler
 
 #: Okabe-Ito colours, in the order the book uses them.
 COLORS = {
@@ -55,8 +55,7 @@ def use_book_style():
     """
     mpl.rcParams.update(
         {
-            "axes.prop_cycle": cycler(color=list(COLORS.values()))
-            + cycler(linestyle=LINESTYLES),
+            "axes.prop_cycle": cycler(color=list(COLORS.values())) + cycler(linestyle=LINESTYLES),
             "figure.figsize": (6.4, 4.0),
             "figure.dpi": 100,
             "savefig.dpi": 200,
@@ -171,11 +170,19 @@ def plot_contour_path(ax, xx, yy, zz, path, *, levels=20, path_label="gradient d
     path = np.asarray(path, dtype=float)
     contours = ax.contour(xx, yy, zz, levels=levels, cmap=SEQUENTIAL_CMAP, linewidths=1)
     ax.clabel(contours, inline=True, fontsize=SMALLEST_FONT_PT, fmt="%.2f")
-    ax.plot(path[:, 0], path[:, 1], color=COLORS["vermillion"], linestyle="-",
-            marker="o", markersize=3, label=path_label)
+    ax.plot(
+        path[:, 0],
+        path[:, 1],
+        color=COLORS["vermillion"],
+        linestyle="-",
+        marker="o",
+        markersize=3,
+        label=path_label,
+    )
     ax.plot(*path[0], marker="s", color=COLORS["black"], linestyle="none", label="start")
-    ax.plot(*path[-1], marker="*", markersize=12, color=COLORS["orange"],
-            linestyle="none", label="end")
+    ax.plot(
+        *path[-1], marker="*", markersize=12, color=COLORS["orange"], linestyle="none", label="end"
+    )
     return ax
 
 
@@ -218,17 +225,38 @@ def reliability_diagram(ax, y_true, probs, *, n_bins=15, label=None, color=None)
     lefts = curve.bin_edges[:-1][filled]
     width = curve.bin_edges[1] - curve.bin_edges[0]
     acc, conf = curve.accuracy[filled], curve.confidence[filled]
-    ax.bar(lefts, acc, width=width, align="edge", color=color or COLORS["blue"],
-           edgecolor="white", label="accuracy")
-    ax.bar(lefts, conf - acc, bottom=acc, width=width, align="edge", fill=False,
-           hatch="//", edgecolor=COLORS["vermillion"], label="gap to confidence")
-    ax.plot([0, 1], [0, 1], color=COLORS["black"], linestyle="--", linewidth=1,
-            label="perfect calibration")
+    ax.bar(
+        lefts,
+        acc,
+        width=width,
+        align="edge",
+        color=color or COLORS["blue"],
+        edgecolor="white",
+        label="accuracy",
+    )
+    ax.bar(
+        lefts,
+        conf - acc,
+        bottom=acc,
+        width=width,
+        align="edge",
+        fill=False,
+        hatch="//",
+        edgecolor=COLORS["vermillion"],
+        label="gap to confidence",
+    )
+    ax.plot(
+        [0, 1],
+        [0, 1],
+        color=COLORS["black"],
+        linestyle="--",
+        linewidth=1,
+        label="perfect calibration",
+    )
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
     title = f"ECE = {ece:.3f}" if label is None else f"{label}: ECE = {ece:.3f}"
-    return label_axes(ax, xlabel="confidence (max probability)",
-                      ylabel="accuracy", title=title)
+    return label_axes(ax, xlabel="confidence (max probability)", ylabel="accuracy", title=title)
 
 
 # --- Surprise, entropy, cross-entropy (chapters 2-4) ---
@@ -285,8 +313,13 @@ def plot_grouped_bars(ax, values, groups, *, labels, colors=None):
     width = 0.8 / n_series
     x = np.arange(n_groups)
     for k in range(n_series):
-        ax.bar(x + (k - (n_series - 1) / 2) * width, values[k], width=width,
-               color=colors[k], label=labels[k])
+        ax.bar(
+            x + (k - (n_series - 1) / 2) * width,
+            values[k],
+            width=width,
+            color=colors[k],
+            label=labels[k],
+        )
     ax.set_xticks(x, list(groups))
     return ax
 
@@ -331,8 +364,7 @@ def plot_digits(axes, images, *, titles=None, side=28):
     return axes
 
 
-def plot_confusion_matrix(ax, y_true, y_pred, *, normalize=False, title,
-                          labels=None):
+def plot_confusion_matrix(ax, y_true, y_pred, *, normalize=False, title, labels=None):
     """Heat map of a confusion matrix: true class down, predicted class across.
 
     Parameters
@@ -360,14 +392,20 @@ def plot_confusion_matrix(ax, y_true, y_pred, *, normalize=False, title,
     else:
         kwargs = {"values_format": "d"}
     display = ConfusionMatrixDisplay.from_predictions(
-        y_true, y_pred, labels=labels, ax=ax, cmap=SEQUENTIAL_CMAP,
-        colorbar=False, text_kw={"fontsize": SMALLEST_FONT_PT}, **kwargs)
+        y_true,
+        y_pred,
+        labels=labels,
+        ax=ax,
+        cmap=SEQUENTIAL_CMAP,
+        colorbar=False,
+        text_kw={"fontsize": SMALLEST_FONT_PT},
+        **kwargs,
+    )
     ax.grid(False)
     if normalize:
         # Recall on the diagonal is ~0.9-1.0: show the rest in the same scale.
         display.im_.set_clim(0, 1)
-    return label_axes(ax, xlabel="predicted digit", ylabel="true digit", title=title,
-                      legend=False)
+    return label_axes(ax, xlabel="predicted digit", ylabel="true digit", title=title, legend=False)
 
 
 # --- Calibration, continued (chapter "Label smoothing") ---
@@ -409,15 +447,24 @@ def plot_bin_counts(ax, y_true, probs, *, n_bins=15, title=None, color=None):
     filled = curve.counts > 0
     lefts = curve.bin_edges[:-1][filled]
     counts = curve.counts[filled]
-    ax.bar(lefts, counts, width=width, align="edge", edgecolor="white",
-           color=color or COLORS["sky"])
+    ax.bar(
+        lefts, counts, width=width, align="edge", edgecolor="white", color=color or COLORS["sky"]
+    )
     for left, count in zip(lefts, counts):
-        ax.annotate(str(count), (left + width / 2, count), ha="center",
-                    va="bottom", fontsize=SMALLEST_FONT_PT)
+        ax.annotate(
+            str(count),
+            (left + width / 2, count),
+            ha="center",
+            va="bottom",
+            fontsize=SMALLEST_FONT_PT,
+        )
     ax.set_yscale("log")
     ax.set_xlim(0, 1)
     ax.set_ylim(0.5, 4 * curve.counts.max())
-    return label_axes(ax, xlabel="confidence (max probability)",
-                      ylabel="predictions (count)",
-                      title=title or "predictions per confidence bin",
-                      legend=False)
+    return label_axes(
+        ax,
+        xlabel="confidence (max probability)",
+        ylabel="predictions (count)",
+        title=title or "predictions per confidence bin",
+        legend=False,
+    )

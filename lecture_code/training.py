@@ -80,9 +80,7 @@ class SoftmaxClassifier:
         X = _as_float_array(X, "X").astype(np.float64, copy=False)
         _check_ndim(X, 2, "X")
         if X.shape[1] != self.params[0].shape[0]:
-            raise ValueError(
-                f"X must have {self.params[0].shape[0]} features; got {X.shape[1]}"
-            )
+            raise ValueError(f"X must have {self.params[0].shape[0]} features; got {X.shape[1]}")
         return _forward(self.params, X)[0]
 
     def predict_proba(self, X):
@@ -118,7 +116,7 @@ def _unpack(theta, shapes):
     params, start = [], 0
     for shape in shapes:
         size = int(np.prod(shape))
-        params.append(theta[start:start + size].reshape(shape))
+        params.append(theta[start : start + size].reshape(shape))
         start += size
     return tuple(params)
 
@@ -167,8 +165,10 @@ def _check_loss(loss, loss_grad):
         return softmax_cross_entropy, softmax_cross_entropy_grad
     if loss is None or loss_grad is None:
         given, missing = ("loss", "loss_grad") if loss_grad is None else ("loss_grad", "loss")
-        raise ValueError(f"{given} was given without {missing}; pass both (a loss and "
-                         "the gradient of its mean with respect to the logits)")
+        raise ValueError(
+            f"{given} was given without {missing}; pass both (a loss and "
+            "the gradient of its mean with respect to the logits)"
+        )
     for fn, name in ((loss, "loss"), (loss_grad, "loss_grad")):
         if not callable(fn):
             raise TypeError(f"{name} must be a function of (y, logits); got {fn!r}")
@@ -185,12 +185,15 @@ def _check_loss_pair_agrees(loss, loss_grad, Y, n_classes, rng):
     Z = rng.normal(size=(len(rows), n_classes))
     value = loss(rows, Z)
     if np.ndim(value) != 0:
-        raise ValueError("loss must return the mean loss over the samples (a scalar); "
-                         f"got shape {np.shape(value)}")
+        raise ValueError(
+            "loss must return the mean loss over the samples (a scalar); "
+            f"got shape {np.shape(value)}"
+        )
     G = np.asarray(loss_grad(rows, Z), dtype=np.float64)
     if G.shape != Z.shape:
-        raise ValueError(f"loss_grad must return an array of the logits' shape {Z.shape}; "
-                         f"got shape {G.shape}")
+        raise ValueError(
+            f"loss_grad must return an array of the logits' shape {Z.shape}; got shape {G.shape}"
+        )
     D = rng.normal(size=Z.shape)
     h = 1e-5
     numeric = (float(loss(rows, Z + h * D)) - float(loss(rows, Z - h * D))) / (2 * h)
@@ -239,7 +242,11 @@ def _fit(X, y, loss, loss_grad, l2, hidden, n_classes, max_iter, random_state):
     with threadpool_limits(limits=1, user_api="blas"):
         curve = [_objective(theta0, *args)[0]]
         result = minimize(
-            _objective, theta0, args=args, jac=True, method="L-BFGS-B",
+            _objective,
+            theta0,
+            args=args,
+            jac=True,
+            method="L-BFGS-B",
             options={"maxiter": max_iter},
             callback=lambda intermediate_result: curve.append(intermediate_result.fun),
         )
@@ -377,7 +384,15 @@ def fit_softmax_regression(
 
 
 def fit_mlp(
-    X, y, *, hidden, loss=None, loss_grad=None, l2=1e-3, n_classes=None, max_iter=300,
+    X,
+    y,
+    *,
+    hidden,
+    loss=None,
+    loss_grad=None,
+    l2=1e-3,
+    n_classes=None,
+    max_iter=300,
     random_state=0,
 ):
     r"""Fit a network with one hidden layer of tanh units (L-BFGS), any loss.
@@ -518,24 +533,22 @@ def mlp_loss_and_gradients(params, X, y, *, alpha=0.0):
     X = _as_float_array(X, "X")
     _check_ndim(X, 2, "X")
     if X.shape[1] != W1.shape[0]:
-        raise ValueError(f"X must have {W1.shape[0]} columns (the rows of W1); "
-                         f"got {X.shape[1]}")
+        raise ValueError(f"X must have {W1.shape[0]} columns (the rows of W1); got {X.shape[1]}")
     y = _check_labels(y, "y", W2.shape[1])
     _check_ndim(y, 1, "y")
     _check_same_length(X, y, ("X", "y"))
     alpha = _check_nonnegative(alpha, "alpha")
     B = len(y)
-    A = X @ W1 + b1                      # forward: hidden pre-activations
-    H = np.maximum(A, 0.0)               # ReLU
-    Z = H @ W2 + b2                      # logits
+    A = X @ W1 + b1  # forward: hidden pre-activations
+    H = np.maximum(A, 0.0)  # ReLU
+    Z = H @ W2 + b2  # logits
     penalty = alpha / (2 * B) * (np.sum(W1**2) + np.sum(W2**2))
     loss = float(softmax_cross_entropy(y, Z)) + penalty
     Y = np.zeros_like(Z)
-    Y[np.arange(B), y] = 1.0             # one-hot targets
-    D2 = (softmax(Z, axis=1) - Y) / B    # backward: delta at the output, p - y
-    D1 = (D2 @ W2.T) * (A > 0)           # chain rule through W2 and the ReLU
-    grads = [X.T @ D1 + alpha / B * W1, D1.sum(axis=0),
-             H.T @ D2 + alpha / B * W2, D2.sum(axis=0)]
+    Y[np.arange(B), y] = 1.0  # one-hot targets
+    D2 = (softmax(Z, axis=1) - Y) / B  # backward: delta at the output, p - y
+    D1 = (D2 @ W2.T) * (A > 0)  # chain rule through W2 and the ReLU
+    grads = [X.T @ D1 + alpha / B * W1, D1.sum(axis=0), H.T @ D2 + alpha / B * W2, D2.sum(axis=0)]
     return loss, grads
 
 
@@ -548,8 +561,9 @@ def _check_mlp_params(params):
     for arr, name, ndim in zip((W1, b1, W2, b2), names, (2, 1, 2, 1)):
         _check_ndim(arr, ndim, name)
     if b1.shape[0] != W1.shape[1] or W2.shape[0] != W1.shape[1]:
-        raise ValueError(f"W1 has {W1.shape[1]} hidden units but b1 has shape "
-                         f"{b1.shape} and W2 {W2.shape}")
+        raise ValueError(
+            f"W1 has {W1.shape[1]} hidden units but b1 has shape {b1.shape} and W2 {W2.shape}"
+        )
     if b2.shape[0] != W2.shape[1]:
         raise ValueError(f"W2 has {W2.shape[1]} classes but b2 has shape {b2.shape}")
     return W1, b1, W2, b2

@@ -37,6 +37,7 @@ def _is_prefix_free(codes):
 
 # --- Huffman -----------------------------------------------------------------------
 
+
 def test_huffman_dyadic_hand_example():
     # probabilities 1/2, 1/4, 1/8, 1/8: lengths -log2 p = 1, 2, 3, 3 and L = H = 1.75 bits
     codes = huffman_code([0.5, 0.25, 0.125, 0.125])
@@ -65,25 +66,29 @@ def test_huffman_within_one_bit_of_entropy(weights):
     if p.max() < 1 - 1e-6:  # strictly below H + 1 (a certain outcome among several costs 1 bit)
         assert expected < entropy_bits + 1
     assert _is_prefix_free(codes) and set("".join(codes)) <= {"0", "1"}
-    assert np.isclose(np.sum(2.0 ** -lengths), 1.0)  # Huffman codes are complete (Kraft = 1)
+    assert np.isclose(np.sum(2.0**-lengths), 1.0)  # Huffman codes are complete (Kraft = 1)
 
 
 def test_huffman_single_outcome_needs_no_bits():
     assert huffman_code([1.0]) == [""]
 
 
-@pytest.mark.parametrize("p, message", [
-    ([0.5, 0.6], "p must sum to 1"),
-    ([-0.5, 1.5], r"p must contain probabilities in \[0, 1\]; got min -0.5"),
-    ([[0.5, 0.5]], r"p must be 1-D; got shape \(1, 2\)"),
-    ([], "p must have at least one class"),
-])
+@pytest.mark.parametrize(
+    "p, message",
+    [
+        ([0.5, 0.6], "p must sum to 1"),
+        ([-0.5, 1.5], r"p must contain probabilities in \[0, 1\]; got min -0.5"),
+        ([[0.5, 0.5]], r"p must be 1-D; got shape \(1, 2\)"),
+        ([], "p must have at least one class"),
+    ],
+)
 def test_huffman_bad_input(p, message):
     with pytest.raises(ValueError, match=message):
         huffman_code(p)
 
 
 # --- the n-gram model ----------------------------------------------------------------
+
 
 def test_bigram_probabilities_by_hand():
     # "abca": after 'a' comes 'b' once; alphabet {a, b, c}, K = 3, k = 0.5:
@@ -100,11 +105,12 @@ def test_ngram_counts_match_counter():
     model = fit_ngram(text, order, k=k)
     alphabet = sorted(set(text))
     padded = "\0" * (order - 1) + text  # '\0' stands for the start symbol
-    pairs = Counter((padded[i:i + order - 1], padded[i + order - 1]) for i in range(len(text)))
-    contexts = Counter(padded[i:i + order - 1] for i in range(len(text)))
+    pairs = Counter((padded[i : i + order - 1], padded[i + order - 1]) for i in range(len(text)))
+    contexts = Counter(padded[i : i + order - 1] for i in range(len(text)))
     for context in ["th", "at", " s", "zz"]:
-        expected = [(pairs[(context, x)] + k) / (contexts[context] + k * len(alphabet))
-                    for x in alphabet]
+        expected = [
+            (pairs[(context, x)] + k) / (contexts[context] + k * len(alphabet)) for x in alphabet
+        ]
         if context == "zz":
             model = fit_ngram(text, order, k=k, alphabet=text + "z")
             alphabet = sorted(set(text + "z"))
@@ -134,8 +140,10 @@ def test_witten_bell_by_hand():
 def test_distributions_sum_to_one_and_match_bits_per_character(smoothing, order):
     train, held = "abracadabra, said the cat", "a cat said abracadabra"
     model = fit_ngram(train, order, smoothing=smoothing, k=0.3, alphabet=train + held)
-    by_hand = [-np.log2(model.next_distribution(held[:i])[model.alphabet.index(held[i])])
-               for i in range(len(held))]
+    by_hand = [
+        -np.log2(model.next_distribution(held[:i])[model.alphabet.index(held[i])])
+        for i in range(len(held))
+    ]
     for i in range(len(held)):
         assert np.isclose(model.next_distribution(held[:i]).sum(), 1.0)
     assert np.isclose(bits_per_character(model, held), np.mean(by_hand))
@@ -149,18 +157,24 @@ def test_uniform_model_has_perplexity_of_the_alphabet():
     assert np.isclose(bits_per_character(model, "dcba"), 2.0)
 
 
-@pytest.mark.parametrize("kwargs, error, message", [
-    (dict(text="", order=2), ValueError, "text must contain at least one character"),
-    (dict(text="ab", order=0), ValueError, "order must be a positive integer; got 0"),
-    (dict(text="ab", order=2.0), TypeError, "order must be a positive integer; got 2.0"),
-    (dict(text="ab", order=2, k=0), ValueError, "k must be positive; got 0"),
-    (dict(text="ab", order=2, k=-1), ValueError, "k must be a finite non-negative number"),
-    (dict(text="ab", order=2, smoothing="kneser-ney"), ValueError,
-     "smoothing must be 'add-k' or 'witten-bell'; got 'kneser-ney'"),
-    (dict(text="ab", order=2, alphabet="a"), ValueError, "character 'b', which is not in"),
-    (dict(text="ab", order=40), ValueError, "order 40 is too large for an alphabet of 2"),
-    (dict(text=b"ab", order=2), TypeError, "text must be a str; got bytes"),
-])
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        (dict(text="", order=2), ValueError, "text must contain at least one character"),
+        (dict(text="ab", order=0), ValueError, "order must be a positive integer; got 0"),
+        (dict(text="ab", order=2.0), TypeError, "order must be a positive integer; got 2.0"),
+        (dict(text="ab", order=2, k=0), ValueError, "k must be positive; got 0"),
+        (dict(text="ab", order=2, k=-1), ValueError, "k must be a finite non-negative number"),
+        (
+            dict(text="ab", order=2, smoothing="kneser-ney"),
+            ValueError,
+            "smoothing must be 'add-k' or 'witten-bell'; got 'kneser-ney'",
+        ),
+        (dict(text="ab", order=2, alphabet="a"), ValueError, "character 'b', which is not in"),
+        (dict(text="ab", order=40), ValueError, "order 40 is too large for an alphabet of 2"),
+        (dict(text=b"ab", order=2), TypeError, "text must be a str; got bytes"),
+    ],
+)
 def test_fit_ngram_bad_input(kwargs, error, message):
     with pytest.raises(error, match=message):
         fit_ngram(**kwargs)
@@ -177,9 +191,13 @@ def test_held_out_text_outside_the_alphabet():
 
 
 def test_markdown_text(tmp_path):
-    nb = {"cells": [{"cell_type": "markdown", "source": ["# Title\n", "Some text."]},
-                    {"cell_type": "code", "source": "x = 1"},
-                    {"cell_type": "markdown", "source": "More."}]}
+    nb = {
+        "cells": [
+            {"cell_type": "markdown", "source": ["# Title\n", "Some text."]},
+            {"cell_type": "code", "source": "x = 1"},
+            {"cell_type": "markdown", "source": "More."},
+        ]
+    }
     (tmp_path / "a.ipynb").write_text(json.dumps(nb))
     assert markdown_text(tmp_path / "a.ipynb") == "# Title\nSome text.\n\nMore."
     (tmp_path / "b.txt").write_text("not json")
@@ -190,6 +208,7 @@ def test_markdown_text(tmp_path):
 
 
 # --- the arithmetic coder --------------------------------------------------------------
+
 
 def _ideal_bits(symbols, freqs):
     freqs = np.asarray(freqs, dtype=float)
@@ -212,8 +231,12 @@ def test_coder_hand_example():
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.integers(1, 40), st.integers(0, 300), st.integers(0, 2**32 - 1),
-       st.sampled_from([0.05, 0.5, 5.0]))
+@given(
+    st.integers(1, 40),
+    st.integers(0, 300),
+    st.integers(0, 2**32 - 1),
+    st.sampled_from([0.05, 0.5, 5.0]),
+)
 def test_coder_round_trip_random_tables(n_symbols, n, seed, concentration):
     rng = np.random.default_rng(seed)
     q = rng.dirichlet(np.full(n_symbols, concentration), size=n)
@@ -256,16 +279,22 @@ def test_quantise_keeps_every_symbol_and_sums_to_total():
         quantise(q, total=2)
 
 
-@pytest.mark.parametrize("symbols, freqs, message", [
-    ([0, 3], np.ones((2, 3), int), r"symbols must be in \[0, 2\]; got 3"),
-    ([0, 1], np.ones((3, 3), int), r"freqs must have one row per symbol \(2\)"),
-    ([0, 1], np.ones((2, 3)), "freqs must hold integer frequencies; got dtype float64"),
-    ([0, 1], [[1, 1], [1, 0]], r"freqs\[1, 1\] is 0"),
-    ([0, 1], [[1, 1], [0, 0]],
-     r"each row must sum to between 1 and 2\*\*62; got a row summing to 0"),
-    ([0.5], [[1, 1]], "symbols must be integers; got dtype float64"),
-    ([0], [[-1, 2]], "freqs must be non-negative; got -1"),
-])
+@pytest.mark.parametrize(
+    "symbols, freqs, message",
+    [
+        ([0, 3], np.ones((2, 3), int), r"symbols must be in \[0, 2\]; got 3"),
+        ([0, 1], np.ones((3, 3), int), r"freqs must have one row per symbol \(2\)"),
+        ([0, 1], np.ones((2, 3)), "freqs must hold integer frequencies; got dtype float64"),
+        ([0, 1], [[1, 1], [1, 0]], r"freqs\[1, 1\] is 0"),
+        (
+            [0, 1],
+            [[1, 1], [0, 0]],
+            r"each row must sum to between 1 and 2\*\*62; got a row summing to 0",
+        ),
+        ([0.5], [[1, 1]], "symbols must be integers; got dtype float64"),
+        ([0], [[-1, 2]], "freqs must be non-negative; got -1"),
+    ],
+)
 def test_arithmetic_encode_bad_input(symbols, freqs, message):
     with pytest.raises(ValueError, match=message):
         arithmetic_encode(symbols, freqs)
@@ -282,13 +311,18 @@ def test_arithmetic_decode_bad_input():
 
 # --- text under a model ----------------------------------------------------------------
 
-TRAIN = ("It was the best of times, it was the worst of times, it was the age of wisdom, "
-         "it was the age of foolishness, it was the epoch of belief.") * 3
+TRAIN = (
+    "It was the best of times, it was the worst of times, it was the age of wisdom, "
+    "it was the age of foolishness, it was the epoch of belief."
+) * 3
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.text(alphabet="abc ,.\n\u00e9\u2211\U0001d11e", max_size=200),
-       st.integers(1, 5), st.sampled_from(["add-k", "witten-bell"]))
+@given(
+    st.text(alphabet="abc ,.\n\u00e9\u2211\U0001d11e", max_size=200),
+    st.integers(1, 5),
+    st.sampled_from(["add-k", "witten-bell"]),
+)
 def test_compress_text_round_trip_on_random_text(text, order, smoothing):
     alphabet = TRAIN + "abc ,.\n\u00e9\u2211\U0001d11e"
     model = fit_ngram(TRAIN, order, smoothing=smoothing, k=0.2, alphabet=alphabet)
@@ -299,8 +333,9 @@ def test_compress_text_round_trip_on_random_text(text, order, smoothing):
         assert len(data) <= 4 + (ideal + 2) / 8 + 1
 
 
-@pytest.mark.parametrize("text", ["", "x", "x" * 3000, "it was the age of " * 100,
-                                  "\U0001d11e\u2211" * 50])
+@pytest.mark.parametrize(
+    "text", ["", "x", "x" * 3000, "it was the age of " * 100, "\U0001d11e\u2211" * 50]
+)
 def test_compress_text_round_trip_adversarial(text):
     model = fit_ngram(TRAIN, 4, smoothing="witten-bell", alphabet=TRAIN + "x\U0001d11e\u2211")
     data = compress_text(model, text)
@@ -312,8 +347,10 @@ def test_compress_text_within_a_few_bytes_of_the_cross_entropy():
     model = fit_ngram(TRAIN, 3, smoothing="add-k", k=0.1, alphabet=TRAIN + held)
     data = compress_text(model, held)
     # the model's total cross-entropy in bytes, computed here from next_distribution
-    total_bits = sum(-np.log2(model.next_distribution(held[:i])[model.alphabet.index(c)])
-                     for i, c in enumerate(held))
+    total_bits = sum(
+        -np.log2(model.next_distribution(held[:i])[model.alphabet.index(c)])
+        for i, c in enumerate(held)
+    )
     assert total_bits / 8 <= len(data) - 4 <= total_bits / 8 + 1
     assert decompress_text(model, data) == held
 
@@ -325,6 +362,7 @@ def test_decompress_text_bad_input():
 
 
 # --- the remaining validation messages ---------------------------------------------------
+
 
 def test_more_bad_input_messages():
     model = fit_ngram("abc", 2)
@@ -355,9 +393,13 @@ def test_decoding_with_another_model_does_not_give_the_text_back():
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.text(alphabet="ab c.", min_size=1, max_size=60), st.text(alphabet="ab c.", max_size=30),
-       st.integers(1, 5), st.sampled_from(["add-k", "witten-bell"]),
-       st.sampled_from([1e-3, 0.5, 2.0]))
+@given(
+    st.text(alphabet="ab c.", min_size=1, max_size=60),
+    st.text(alphabet="ab c.", max_size=30),
+    st.integers(1, 5),
+    st.sampled_from(["add-k", "witten-bell"]),
+    st.sampled_from([1e-3, 0.5, 2.0]),
+)
 def test_every_prediction_is_a_distribution_and_scores_the_text(train, held, order, smoothing, k):
     # the vectorised score of a whole text against one prediction at a time
     model = fit_ngram(train, order, smoothing=smoothing, k=k, alphabet="ab c.")

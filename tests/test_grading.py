@@ -22,6 +22,7 @@ from course.grade import archive_questions, make_row
 from course.worker import setup_of, uses_lecture_code
 
 from _course import HOMEWORK, ROOT, cli, copy_to, points  # noqa: E402  (tests/ is on sys.path)
+
 #: Auto-graded points, and points graded by hand (questions with ``manual: true``).
 POINTS = {hw: points(hw)[0] for hw in HOMEWORK}
 MANUAL = {hw: points(hw)[1] for hw in HOMEWORK}
@@ -43,15 +44,21 @@ def edited(src, dest, old, new):
 
 
 #: A written answer that tries to be a spreadsheet formula, CSV rows, HTML and a script.
-HOSTILE = ("=cmd|' /C calc'!A0\n+1,2,3\n\"=HYPERLINK(\"\"x\"\")\",evil\n"
-           "</pre><script>alert(1)</script><img src=x onerror=alert(2)>\n../../etc/passwd")
+HOSTILE = (
+    '=cmd|\' /C calc\'!A0\n+1,2,3\n"=HYPERLINK(""x"")",evil\n'
+    "</pre><script>alert(1)</script><img src=x onerror=alert(2)>\n../../etc/passwd"
+)
 
 
 def written(src, dest, text):
     """Copy notebook ``src`` to ``dest`` with ``text`` as its (only) written answer, to q3b."""
     nb = nbformat.read(src, as_version=4)
-    cells = [c for c in nb.cells if c.cell_type == "markdown"
-             and c.source.startswith("**Sample answer (for the instructor).**")]
+    cells = [
+        c
+        for c in nb.cells
+        if c.cell_type == "markdown"
+        and c.source.startswith("**Sample answer (for the instructor).**")
+    ]
     assert len(cells) == 1
     cells[0].source = text
     dest.parent.mkdir(parents=True, exist_ok=True)
@@ -68,8 +75,12 @@ def graded(built):
         copy_to(dist / f"{hw}-solutions.ipynb", subs / hw / "solution" / f"{hw}.ipynb")
         copy_to(book / f"{hw}.ipynb", subs / hw / "untouched" / f"{hw}.ipynb")
     hw1, solution = subs / "hw1", dist / "hw1-solutions.ipynb"
-    edited(solution, hw1 / "bits" / "hw1.ipynb",
-           "weather_entropy = entropy(weather)", "weather_entropy = entropy(weather, base=2)")
+    edited(
+        solution,
+        hw1 / "bits" / "hw1.ipynb",
+        "weather_entropy = entropy(weather)",
+        "weather_entropy = entropy(weather, base=2)",
+    )
     edited(solution, hw1 / "raises" / "hw1.ipynb", "import numpy as np", "import nump as np")
     (hw1 / "corrupt").mkdir()
     (hw1 / "corrupt" / "hw1.ipynb").write_text("this is not a notebook\n")
@@ -82,30 +93,62 @@ def graded(built):
     copy_to(book / "hw1.ipynb", hw1 / "a__b" / "c" / "hw1.ipynb")
     copy_to(book / "hw1.ipynb", hw1 / "a" / "b__c" / "hw1.ipynb")
     # hw2: a table without eps loses exactly its hidden test of table_exact
-    edited(dist / "hw2-solutions.ipynb", subs / "hw2" / "partial" / "hw2.ipynb",
-           "table_exact = cross_entropy(np.broadcast_to(p, Q.shape), Q, eps=0)",
-           "table_exact = cross_entropy(np.broadcast_to(p, Q.shape), Q)")
+    edited(
+        dist / "hw2-solutions.ipynb",
+        subs / "hw2" / "partial" / "hw2.ipynb",
+        "table_exact = cross_entropy(np.broadcast_to(p, Q.shape), Q, eps=0)",
+        "table_exact = cross_entropy(np.broadcast_to(p, Q.shape), Q)",
+    )
     for hw in HOMEWORK:
-        cli("grade", hw, subs / hw, "--out", out / f"{hw}.csv", "--jobs", 2,
-            "--timeout", 120, "--autograder", dist / f"{hw}-autograder.zip")
+        cli(
+            "grade",
+            hw,
+            subs / hw,
+            "--out",
+            out / f"{hw}.csv",
+            "--jobs",
+            2,
+            "--timeout",
+            120,
+            "--autograder",
+            dist / f"{hw}-autograder.zip",
+        )
         results[hw] = read_csv(out / f"{hw}.csv")
     return results
 
 
 # --- pure helpers ------------------------------------------------------------
 
+
 def test_make_row_rounds_and_fills_missing_questions():
     qs = [Question("q1", 1.5), Question("q2", 1.5)]
-    row = make_row("x.ipynb", qs, {"status": "ok", "scores": {"q1": {"score": 0.1 + 0.2}}},
-                   [Question("q1b", 2, manual=True)])
-    assert row == {"file": "x.ipynb", "q1": 0.3, "q1b": "", "q2": 0, "auto total": 0.3,
-                   "auto max": 3, "manual max": 2, "status": "ok"}
+    row = make_row(
+        "x.ipynb",
+        qs,
+        {"status": "ok", "scores": {"q1": {"score": 0.1 + 0.2}}},
+        [Question("q1b", 2, manual=True)],
+    )
+    assert row == {
+        "file": "x.ipynb",
+        "q1": 0.3,
+        "q1b": "",
+        "q2": 0,
+        "auto total": 0.3,
+        "auto max": 3,
+        "manual max": 2,
+        "status": "ok",
+    }
 
 
 def test_questions_and_points_come_from_the_archive(built):
     assert archive_questions(built / "dist" / "hw4-autograder.zip") == [
-        Question("q1", 2), Question("q2", 4), Question("q3", 2), Question("q4", 2),
-        Question("q5", 2), Question("q6", 2)]
+        Question("q1", 2),
+        Question("q2", 4),
+        Question("q3", 2),
+        Question("q4", 2),
+        Question("q5", 2),
+        Question("q6", 2),
+    ]
 
 
 def test_setup_of_master_lists_imports_and_given_cells():
@@ -116,13 +159,18 @@ def test_setup_of_master_lists_imports_and_given_cells():
     assert not any("MLPClassifier(hidden_layer_sizes" in g for g in setup["given"])
 
 
-@pytest.mark.parametrize("source", [
-    "import lecture_code", "import lecture_code.information as info",
-    "from lecture_code import entropy", "from lecture_code.losses import focal_loss",
-    "import importlib\nm = importlib.import_module('lecture_code')",
-    "import sys\nf = sys.modules['lecture_code'].entropy",
-    "m = __import__('lecture' + '_code')",
-])
+@pytest.mark.parametrize(
+    "source",
+    [
+        "import lecture_code",
+        "import lecture_code.information as info",
+        "from lecture_code import entropy",
+        "from lecture_code.losses import focal_loss",
+        "import importlib\nm = importlib.import_module('lecture_code')",
+        "import sys\nf = sys.modules['lecture_code'].entropy",
+        "m = __import__('lecture' + '_code')",
+    ],
+)
 def test_uses_of_lecture_code_are_found_in_the_source(source):
     assert uses_lecture_code(source, [("lecture_code", "mnist_sample")])
 
@@ -135,6 +183,7 @@ def test_allowed_imports_and_other_code_are_not_uses_of_lecture_code():
 
 
 # --- the grade command ------------------------------------------------------------
+
 
 @pytest.mark.parametrize("hw", HOMEWORK)
 def test_master_solutions_score_full_marks(graded, hw):
@@ -187,8 +236,18 @@ def test_csv_is_sorted_and_has_json_details(built, graded):
     with open(built / "grades" / "hw1.csv", newline="") as f:
         reader = csv.reader(f)
         header, rows = next(reader), list(reader)
-    assert header == ["file", "q1", "q2", "q3", "q3b", "q4", "auto total", "auto max",
-                      "manual max", "status"]
+    assert header == [
+        "file",
+        "q1",
+        "q2",
+        "q3",
+        "q3b",
+        "q4",
+        "auto total",
+        "auto max",
+        "manual max",
+        "status",
+    ]
     assert [r[0] for r in rows] == sorted(r[0] for r in rows)
     name = result_names([r[0] for r in rows])[rows[0][0]]
     # the folders all submissions share are left out; a/b__c and a__b/c collide, so get a hash
@@ -201,16 +260,40 @@ def test_csv_is_sorted_and_has_json_details(built, graded):
 def test_regrading_gives_the_same_rows(built, graded):
     subs = built / "submissions" / "hw1"
     out = built / "again" / "hw1.csv"
-    cli("grade", "hw1", subs / "bits", subs / "corrupt", "--out", out, "--jobs", 2,
-        "--autograder", built / "dist" / "hw1-autograder.zip")
+    cli(
+        "grade",
+        "hw1",
+        subs / "bits",
+        subs / "corrupt",
+        "--out",
+        out,
+        "--jobs",
+        2,
+        "--autograder",
+        built / "dist" / "hw1-autograder.zip",
+    )
     again = read_csv(out)
     assert again == {k: graded["hw1"][k] for k in ["bits", "corrupt"]}
 
 
 def test_grade_without_autograder_says_what_to_do(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "course", "grade", "hw1", "x.ipynb",
-                           "--out", tmp_path / "g.csv", "--autograder", tmp_path / "missing.zip"],
-                          cwd=ROOT, capture_output=True, text=True)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "course",
+            "grade",
+            "hw1",
+            "x.ipynb",
+            "--out",
+            tmp_path / "g.csv",
+            "--autograder",
+            tmp_path / "missing.zip",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode != 0 and "run `python -m course assign` first" in proc.stderr
 
 
@@ -222,8 +305,9 @@ def test_scores_agree_with_otters_own_runner(built, graded, tmp_path, monkeypatc
 
     monkeypatch.chdir(tmp_path)
     submission = built / "submissions" / hw / name / f"{hw}.ipynb"
-    results = grade_submission(str(submission), str(built / "dist" / f"{hw}-autograder.zip"),
-                               quiet=True)
+    results = grade_submission(
+        str(submission), str(built / "dist" / f"{hw}-autograder.zip"), quiet=True
+    )
     row = graded[hw][name]
     questions = [q.name for q in archive_questions(built / "dist" / f"{hw}-autograder.zip")]
     ours = {q: float(row[q]) for q in questions}
@@ -232,48 +316,73 @@ def test_scores_agree_with_otters_own_runner(built, graded, tmp_path, monkeypatc
 
 
 def test_memory_limit_must_be_a_size(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "course", "grade", "hw1", "x.ipynb",
-                           "--out", tmp_path / "g.csv", "--memory", "lots"],
-                          cwd=ROOT, capture_output=True, text=True)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "course",
+            "grade",
+            "hw1",
+            "x.ipynb",
+            "--out",
+            tmp_path / "g.csv",
+            "--memory",
+            "lots",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 2 and "size must look like 2G, 512M or 1048576; got 'lots'" in (
-        proc.stderr)
+        proc.stderr
+    )
 
 
 # --- questions graded by hand ----------------------------------------------------
 
+
 def _sections(page):
     """The answer shown for each submission of an answers page: {folder name: text}."""
-    found = re.findall(r'<h3>\d+\. (.*?)</h3>\n<pre(?: class=missing)?>(.*?)</pre>', page, re.S)
+    found = re.findall(r"<h3>\d+\. (.*?)</h3>\n<pre(?: class=missing)?>(.*?)</pre>", page, re.S)
     return {Path(html.unescape(f)).parent.name: html.unescape(t) for f, t in found}
 
 
 def test_written_answers_are_collected_from_the_batch(graded, built):
     folder = built / "grades" / "hw1-manual"
     # and the record of what grade wrote (so that a re-grade backs up what a person changed)
-    assert sorted(p.name for p in folder.iterdir()) == [".course-written.json", "q3b.html",
-                                                        "scores.csv"]
+    assert sorted(p.name for p in folder.iterdir()) == [
+        ".course-written.json",
+        "q3b.html",
+        "scores.csv",
+    ]
     page = (folder / "q3b.html").read_text(encoding="utf-8")
     shown = _sections(page)
     assert sorted(shown) == sorted(graded["hw1"])  # every submission, in the CSV's order
-    sample = [c.source for c in nbformat.read(built / "dist" / "hw1-solutions.ipynb",
-                                              as_version=4).cells
-              if c.source.startswith("**Sample answer")]
+    sample = [
+        c.source
+        for c in nbformat.read(built / "dist" / "hw1-solutions.ipynb", as_version=4).cells
+        if c.source.startswith("**Sample answer")
+    ]
     assert shown["solution"] == sample[0]
     assert shown["raises"] == sample[0]  # collected although its first cell raised
     assert shown["hostile"] == HOSTILE  # word for word, once unescaped
     assert shown["untouched"] == "(no answer)"  # the placeholder is not an answer
     assert shown["corrupt"].startswith("(no answer: the file was not read")
-    assert (shown["huge"] == "why?" * 5000 + "\n\n[answer cut: 1,048,576 characters, the first "
-            "20,000 shown]")
+    assert (
+        shown["huge"] == "why?" * 5000 + "\n\n[answer cut: 1,048,576 characters, the first "
+        "20,000 shown]"
+    )
     hw4 = nbformat.read(built / "dist" / "hw4-solutions.ipynb", as_version=4)
     samples = [c.source for c in hw4.cells if c.source.startswith("**Sample answer")]
     for question, sample in zip(["q2b", "q4b"], samples, strict=True):
         shown = _sections((built / "grades" / "hw4-manual" / f"{question}.html").read_text())
         assert shown == {"solution": sample, "untouched": "(no answer)"}
     for hw, question in [("hw2", "q1b"), ("hw3", "q5b")]:  # the derivations
-        sample = next(c.source for c in nbformat.read(built / "dist" / f"{hw}-solutions.ipynb",
-                                                      as_version=4).cells
-                      if c.source.startswith("**Sample answer"))
+        sample = next(
+            c.source
+            for c in nbformat.read(built / "dist" / f"{hw}-solutions.ipynb", as_version=4).cells
+            if c.source.startswith("**Sample answer")
+        )
         shown = _sections((built / "grades" / f"{hw}-manual" / f"{question}.html").read_text())
         assert shown["solution"] == sample and shown["untouched"] == "(no answer)"
 
@@ -298,8 +407,7 @@ def test_hostile_answers_stay_text(graded, built):
 
 def _fill_scores(built, tmp_path, scores):
     """A copy of grade's scores.csv for hw1 with ``scores`` ({folder name: q3b}) filled in."""
-    with open(built / "grades" / "hw1-manual" / "scores.csv", newline="",
-              encoding="utf-8") as f:
+    with open(built / "grades" / "hw1-manual" / "scores.csv", newline="", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
     for row in rows:
         row["q3b"] = scores.get(Path(row["file"]).parent.name, "0")
@@ -319,28 +427,67 @@ def test_merge_adds_the_manual_scores(graded, built, tmp_path):
     with open(out, newline="", encoding="utf-8") as f:
         reader = csv.DictReader(f)
         rows = {Path(r["file"]).parent.name: r for r in reader}
-    assert reader.fieldnames == ["file", "q1", "q2", "q3", "q3b", "q4", "auto total", "auto max",
-                                 "manual max", "manual total", "total", "max", "status"]
+    assert reader.fieldnames == [
+        "file",
+        "q1",
+        "q2",
+        "q3",
+        "q3b",
+        "q4",
+        "auto total",
+        "auto max",
+        "manual max",
+        "manual total",
+        "total",
+        "max",
+        "status",
+    ]
     # by hand: the solution 11 auto + 1 = 12 of 13; bits 9.5 + 0.5 = 10; hostile 11 + 0.25
-    expected = {"solution": ("1", "12"), "bits": ("0.5", "10"), "hostile": ("0.25", "11.25"),
-                "untouched": ("0", "0"), "corrupt": ("0", "0")}
+    expected = {
+        "solution": ("1", "12"),
+        "bits": ("0.5", "10"),
+        "hostile": ("0.25", "11.25"),
+        "untouched": ("0", "0"),
+        "corrupt": ("0", "0"),
+    }
     assert {k: (rows[k]["q3b"], rows[k]["total"]) for k in expected} == expected
     assert {r["max"] for r in rows.values()} == {"13"}
     assert rows["bits"]["q3"] == "1.5" and rows["bits"]["status"] == "ok"
 
 
-@pytest.mark.parametrize("value, shown", [
-    ("abc", "got 'abc'"), ("2.5", "got '2.5'"), ("-0.5", "got '-0.5'"), ("nan", "got 'nan'"),
-    ("inf", "got 'inf'"), ("=1+1", "got '=1+1'"),
-])
+@pytest.mark.parametrize(
+    "value, shown",
+    [
+        ("abc", "got 'abc'"),
+        ("2.5", "got '2.5'"),
+        ("-0.5", "got '-0.5'"),
+        ("nan", "got 'nan'"),
+        ("inf", "got 'inf'"),
+        ("=1+1", "got '=1+1'"),
+    ],
+)
 def test_merge_rejects_a_score_naming_it(graded, built, tmp_path, value, shown):
     scores = _fill_scores(built, tmp_path, {"bits": value})
-    proc = subprocess.run([sys.executable, "-m", "course", "merge", "hw1",
-                           built / "grades" / "hw1.csv", scores, "--out", tmp_path / "f.csv"],
-                          cwd=ROOT, capture_output=True, text=True)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "course",
+            "merge",
+            "hw1",
+            built / "grades" / "hw1.csv",
+            scores,
+            "--out",
+            tmp_path / "f.csv",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     with open(scores, newline="") as f:
         bits = next(r["file"] for r in csv.DictReader(f) if Path(r["file"]).parent.name == "bits")
     assert proc.returncode != 0 and not (tmp_path / "f.csv").exists()
-    assert (f"merge failed (1 problem, nothing written):\n  scores {scores}: submission "
-            f"{bits!r}, question q3b: the score must be a number from 0 to 2, {shown}"
-            ) in proc.stderr
+    assert (
+        f"merge failed (1 problem, nothing written):\n  scores {scores}: submission "
+        f"{bits!r}, question q3b: the score must be a number from 0 to 2, {shown}"
+    ) in proc.stderr

@@ -13,8 +13,8 @@ import nbformat
 import pytest
 
 from course import read_questions
-from course.master import read_master
 from course.assign import CHECK_CELL_TAGS, COLAB_CELL_TAG, is_check_cell, is_colab_cell
+from course.master import read_master
 from lecture_code.colab import public_test_files
 
 from _course import HOMEWORK, ROOT, cli, copy_to  # noqa: E402  (tests/ is on sys.path)
@@ -31,23 +31,34 @@ def auto_questions(hw):
 
 # --- pure helpers ------------------------------------------------------------
 
+
 def test_read_questions_of_masters():
     # points written in the masters' question cells: 2+3+3+(2)+3, 3+(2)+3+3+1+3+3,
     # 2+3+3+2+3+(2), 2+4+(2)+2+2+(1)+2+2, 3+2+3+3+(2), in parentheses the questions
     # graded by hand
     totals = {hw: sum(q.points for q in expected_questions(hw)) for hw in HOMEWORK}
     assert totals == {"hw1": 13, "hw2": 18, "hw3": 15, "hw4": 17, "hw5": 13}
-    manual = {hw: [(q.name, q.points) for q in expected_questions(hw) if q.manual]
-              for hw in HOMEWORK}
-    assert manual == {"hw1": [("q3b", 2)], "hw2": [("q1b", 2)], "hw3": [("q5b", 2)],
-                      "hw4": [("q2b", 2), ("q4b", 1)], "hw5": [("q5", 2)]}
+    manual = {
+        hw: [(q.name, q.points) for q in expected_questions(hw) if q.manual] for hw in HOMEWORK
+    }
+    assert manual == {
+        "hw1": [("q3b", 2)],
+        "hw2": [("q1b", 2)],
+        "hw3": [("q5b", 2)],
+        "hw4": [("q2b", 2), ("q4b", 1)],
+        "hw5": [("q5", 2)],
+    }
     assert all(len(expected_questions(hw)) >= 4 for hw in HOMEWORK)
 
 
 def test_read_questions_needs_a_name():
     with pytest.raises(ValueError, match="name not specified"):
-        read_questions([{"cell_type": "raw", "source": "# BEGIN QUESTION\npoints: 1"},
-                        {"cell_type": "raw", "source": "# END QUESTION"}])
+        read_questions(
+            [
+                {"cell_type": "raw", "source": "# BEGIN QUESTION\npoints: 1"},
+                {"cell_type": "raw", "source": "# END QUESTION"},
+            ]
+        )
 
 
 def test_check_cells_recognised():
@@ -58,14 +69,24 @@ def test_check_cells_recognised():
 
 # --- the committed student notebooks ----------------------------------------
 
+
 def _secret_lines(hw):
     """What a student must never see: (hidden-test asserts, solution lines) of a master."""
     master = read_master(ROOT / "homework" / hw / f"{hw}.ipynb")
-    hidden = {line.strip() for q in master.questions for t in q.hidden_tests
-              for line in t.code.splitlines() if line.strip().startswith("assert")}
+    hidden = {
+        line.strip()
+        for q in master.questions
+        for t in q.hidden_tests
+        for line in t.code.splitlines()
+        if line.strip().startswith("assert")
+    }
     public_text = master.public_text()  # prompts, given code and public tests
-    secret = {line.strip() for q in master.questions for kind, line in q.solution
-              if kind == "solution" and not line.strip().startswith("#")}
+    secret = {
+        line.strip()
+        for q in master.questions
+        for kind, line in q.solution
+        if kind == "solution" and not line.strip().startswith("#")
+    }
     return hidden, {s for s in secret if len(s) > 12 and s not in public_text}
 
 
@@ -94,7 +115,8 @@ def test_committed_student_notebook_is_up_to_date(built, hw):
     fresh = nbformat.read(built / "book" / f"{hw}.ipynb", as_version=4)
     committed = nbformat.read(ROOT / "book" / "homework" / f"{hw}.ipynb", as_version=4)
     assert [c.source for c in committed.cells] == [c.source for c in fresh.cells], (
-        "run `python -m course assign` and commit book/homework")
+        "run `python -m course assign` and commit book/homework"
+    )
     assert committed.metadata.otter.tests == fresh.metadata.otter.tests
 
 
@@ -123,8 +145,13 @@ def test_colab_cell_is_hidden_in_the_book(hw):
 @pytest.mark.parametrize("hw", HOMEWORK)
 def test_student_code_lines_fit_the_page(hw):
     nb = nbformat.read(ROOT / "book" / "homework" / f"{hw}.ipynb", as_version=4)
-    long = [line for c in nb.cells if c.cell_type == "code"
-            for line in c.source.splitlines() if len(line) > 80]
+    long = [
+        line
+        for c in nb.cells
+        if c.cell_type == "code"
+        for line in c.source.splitlines()
+        if len(line) > 80
+    ]
     assert not long, f"book/homework/{hw}.ipynb: code lines over 80 characters: {long}"
 
 
@@ -148,8 +175,10 @@ def test_colab_test_files_match_public_tests(hw):
     nb = json.loads((ROOT / "book" / "homework" / f"{hw}.ipynb").read_text())
     files = public_test_files(nb)
     assert sorted(files) == sorted(f"{q.name}.py" for q in auto_questions(hw))
-    public = {q.name: q.public_tests for q in read_master(ROOT / "homework" / hw / f"{hw}.ipynb")
-              .questions}
+    public = {
+        q.name: q.public_tests
+        for q in read_master(ROOT / "homework" / hw / f"{hw}.ipynb").questions
+    }
     for name, source in files.items():
         test = _otter.read_test_source(name[:-3], source)
         assert test.name == name[:-3] and not any(tc.hidden for tc in test.test_cases)
@@ -157,6 +186,7 @@ def test_colab_test_files_match_public_tests(hw):
 
 
 # --- the commands -------------------------------------------------------------
+
 
 def test_list_command():
     assert cli("list").splitlines() == [
@@ -173,7 +203,8 @@ def test_list_command():
 def test_assign_writes_only_student_notebooks_and_dist(built):
     assert sorted(p.name for p in (built / "book").iterdir()) == [f"{hw}.ipynb" for hw in HOMEWORK]
     assert sorted(p.name for p in (built / "dist").iterdir()) == sorted(
-        [f"{hw}-autograder.zip" for hw in HOMEWORK] + [f"{hw}-solutions.ipynb" for hw in HOMEWORK])
+        [f"{hw}-autograder.zip" for hw in HOMEWORK] + [f"{hw}-solutions.ipynb" for hw in HOMEWORK]
+    )
 
 
 def test_failed_assign_changes_nothing(tmp_path):
@@ -189,10 +220,25 @@ def test_failed_assign_changes_nothing(tmp_path):
     (book / "hw1.ipynb").write_text("the previous hw1\n")
     (dist / "hw1-autograder.zip").write_text("the previous archive\n")
     before = {p: p.read_bytes() for p in [*book.iterdir(), *dist.iterdir()]}
-    proc = subprocess.run([sys.executable, "-m", "course", "--root", tmp_path, "assign",
-                           "--book-dir", book, "--dist-dir", dist,
-                           "--no-execute", "--no-run-tests"],
-                          cwd=ROOT, capture_output=True, text=True)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "course",
+            "--root",
+            tmp_path,
+            "assign",
+            "--book-dir",
+            book,
+            "--dist-dir",
+            dist,
+            "--no-execute",
+            "--no-run-tests",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode != 0
     assert "hw2: cell " in proc.stderr
     assert "a begin question cell inside another block" in proc.stderr

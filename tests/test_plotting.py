@@ -99,12 +99,12 @@ def test_plot_loss_surface_adds_a_labelled_colour_bar(plt):
 
 def test_plot_grouped_bars_positions_and_colours(plt):
     fig, ax = plt.subplots()
-    plot_grouped_bars(ax, [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], ["x", "y", "z"],
-                      labels=["first", "second"])
+    plot_grouped_bars(
+        ax, [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], ["x", "y", "z"], labels=["first", "second"]
+    )
     first, second = ax.containers
     # two series: width 0.4 each, centred at group - 0.2 and group + 0.2
-    np.testing.assert_allclose([b.get_x() + b.get_width() / 2 for b in first],
-                               [-0.2, 0.8, 1.8])
+    np.testing.assert_allclose([b.get_x() + b.get_width() / 2 for b in first], [-0.2, 0.8, 1.8])
     np.testing.assert_allclose([b.get_height() for b in second], [4.0, 5.0, 6.0])
     assert mcolors.to_hex(first[0].get_facecolor()).lower() == COLORS["blue"].lower()
     assert [t.get_text() for t in ax.get_xticklabels()] == ["x", "y", "z"]

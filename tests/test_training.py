@@ -51,8 +51,9 @@ def test_loss_pair_binds_the_options_to_both():
     pair = loss_pair(FOCAL, FOCAL_GRAD, gamma=3.0, alpha=[0.2, 0.8])
     y, z = np.array([0, 1, 1]), RNG.normal(size=(3, 2))
     assert pair["loss"](y, z) == FOCAL(y, z, gamma=3.0, alpha=[0.2, 0.8])
-    np.testing.assert_array_equal(pair["loss_grad"](y, z),
-                                  FOCAL_GRAD(y, z, gamma=3.0, alpha=[0.2, 0.8]))
+    np.testing.assert_array_equal(
+        pair["loss_grad"](y, z), FOCAL_GRAD(y, z, gamma=3.0, alpha=[0.2, 0.8])
+    )
     X, labels = _blobs()
     a = fit_softmax_regression(X, labels, **loss_pair(CE, CE_GRAD, label_smoothing=0.1))
     b = fit_softmax_regression(X, labels, **_pair(CE, CE_GRAD, label_smoothing=0.1))
@@ -125,6 +126,7 @@ def test_matches_scikit_learn_logistic_regression(l2):
     X = X + np.random.default_rng(3).normal(scale=2.0, size=X.shape)  # overlap
     ours = fit_softmax_regression(X, y, l2=l2, max_iter=1000)
     ref = LogisticRegression(C=1 / (l2 * len(y)), tol=1e-10, max_iter=10_000).fit(X, y)
+
     # Both stop at their own tolerance: the objectives agree to 1e-7 and the
     # probabilities to 1e-3 (a wrong gradient would be off by far more).
     def objective(W, b):
@@ -144,8 +146,7 @@ def test_smoothed_targets_equal_label_smoothing():
     smoothed = fit_softmax_regression(X, y, **_pair(CE, CE_GRAD, label_smoothing=eps))
     soft = (1 - eps) * np.eye(4)[y] + eps / 4
     reference = fit_softmax_regression(X, soft)
-    np.testing.assert_allclose(smoothed.predict_proba(X), reference.predict_proba(X),
-                               atol=1e-5)
+    np.testing.assert_allclose(smoothed.predict_proba(X), reference.predict_proba(X), atol=1e-5)
 
 
 def test_focal_with_gamma_zero_is_cross_entropy():
@@ -201,14 +202,26 @@ TWO = ([[0.0], [1.0]], [0, 1])
     [
         (*TWO, {"loss": CE}, r"loss was given without loss_grad; pass both"),
         (*TWO, {"loss_grad": CE_GRAD}, r"loss_grad was given without loss; pass both"),
-        (*TWO, {"loss": partial(FOCAL, gamma=2.0), "loss_grad": CE_GRAD},
-         r"loss_grad is not the gradient of loss"),
-        (*TWO, {"loss": CE, "loss_grad": partial(CE_GRAD, label_smoothing=0.3)},
-         r"loss_grad is not the gradient of loss"),
-        (*TWO, {"loss": partial(CE, reduction="none"), "loss_grad": CE_GRAD},
-         r"loss must return the mean loss over the samples \(a scalar\); got shape \(2,\)"),
-        (*TWO, {"loss": CE, "loss_grad": lambda y, z: z[:, 0]},
-         r"loss_grad must return an array of the logits' shape \(2, 2\); got shape \(2,\)"),
+        (
+            *TWO,
+            {"loss": partial(FOCAL, gamma=2.0), "loss_grad": CE_GRAD},
+            r"loss_grad is not the gradient of loss",
+        ),
+        (
+            *TWO,
+            {"loss": CE, "loss_grad": partial(CE_GRAD, label_smoothing=0.3)},
+            r"loss_grad is not the gradient of loss",
+        ),
+        (
+            *TWO,
+            {"loss": partial(CE, reduction="none"), "loss_grad": CE_GRAD},
+            r"loss must return the mean loss over the samples \(a scalar\); got shape \(2,\)",
+        ),
+        (
+            *TWO,
+            {"loss": CE, "loss_grad": lambda y, z: z[:, 0]},
+            r"loss_grad must return an array of the logits' shape \(2, 2\); got shape \(2,\)",
+        ),
         (*TWO, {"l2": -0.1}, r"l2 must be a finite non-negative number; got -0.1"),
         (*TWO, {"max_iter": 0}, r"max_iter must be a positive integer; got 0"),
         ([0.0, 1.0], [0, 1], {}, r"X must be 2-D; got shape \(2,\)"),
@@ -218,12 +231,21 @@ TWO = ([[0.0], [1.0]], [0, 1])
         (TWO[0], [0, 0], {}, r"y must have at least 2 classes; got 1"),
         (TWO[0], [[0.5, 0.5], [0.2, 0.8]], {"n_classes": 3}, r"y has 2 columns but n_classes is 3"),
         (TWO[0], [[0.5, 0.6], [0.2, 0.8]], {}, r"y must sum to 1 along axis 1"),
-        (*TWO, _pair(FOCAL, FOCAL_GRAD, alpha=[0.5, 0.2, 0.3]),
-         r"alpha must be a scalar or have one weight per class \(2\)"),
-        (*TWO, _pair(FOCAL, FOCAL_GRAD, gamma=-1),
-         r"gamma must be a finite non-negative number; got -1"),
-        (*TWO, _pair(CE, CE_GRAD, label_smoothing=1.5),
-         r"label_smoothing must be in \[0, 1\]; got 1.5"),
+        (
+            *TWO,
+            _pair(FOCAL, FOCAL_GRAD, alpha=[0.5, 0.2, 0.3]),
+            r"alpha must be a scalar or have one weight per class \(2\)",
+        ),
+        (
+            *TWO,
+            _pair(FOCAL, FOCAL_GRAD, gamma=-1),
+            r"gamma must be a finite non-negative number; got -1",
+        ),
+        (
+            *TWO,
+            _pair(CE, CE_GRAD, label_smoothing=1.5),
+            r"label_smoothing must be in \[0, 1\]; got 1.5",
+        ),
     ],
 )
 def test_errors(X, y, kwargs, match):
@@ -231,14 +253,28 @@ def test_errors(X, y, kwargs, match):
         fit_softmax_regression(X, y, **kwargs)
 
 
-@pytest.mark.parametrize("kwargs, error, match", [
-    ({"loss": "focal", "loss_grad": CE_GRAD}, TypeError,
-     r"loss must be a function of \(y, logits\); got 'focal'"),
-    ({"loss": CE, "loss_grad": None, "hidden": 2}, ValueError, "loss was given without loss_grad"),
-    ({"hidden": 0}, ValueError, r"hidden must be a positive integer; got 0"),
-    ({"hidden": 2.5}, TypeError, r"hidden must be a positive integer; got 2.5"),
-    ({"hidden": 2, "max_iter": 1.0}, TypeError, r"max_iter must be a positive integer; got 1.0"),
-])
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        (
+            {"loss": "focal", "loss_grad": CE_GRAD},
+            TypeError,
+            r"loss must be a function of \(y, logits\); got 'focal'",
+        ),
+        (
+            {"loss": CE, "loss_grad": None, "hidden": 2},
+            ValueError,
+            "loss was given without loss_grad",
+        ),
+        ({"hidden": 0}, ValueError, r"hidden must be a positive integer; got 0"),
+        ({"hidden": 2.5}, TypeError, r"hidden must be a positive integer; got 2.5"),
+        (
+            {"hidden": 2, "max_iter": 1.0},
+            TypeError,
+            r"max_iter must be a positive integer; got 1.0",
+        ),
+    ],
+)
 def test_mlp_errors(kwargs, error, match):
     kwargs = {"hidden": 3, **kwargs}
     with pytest.raises(error, match=match):
@@ -258,10 +294,15 @@ def test_predict_checks_the_number_of_features():
 
 # --- mlp_loss_and_gradients: backpropagation from scratch (chapter "MNIST") ---
 
+
 def _problem(seed=0, n=7, d=5, h=4, c=3):
     rng = np.random.default_rng(seed)
-    params = [rng.normal(size=(d, h)), rng.normal(size=h),
-              rng.normal(size=(h, c)), rng.normal(size=c)]
+    params = [
+        rng.normal(size=(d, h)),
+        rng.normal(size=h),
+        rng.normal(size=(h, c)),
+        rng.normal(size=c),
+    ]
     return params, rng.normal(size=(n, d)), rng.integers(0, c, size=n)
 
 
@@ -277,9 +318,10 @@ def test_gradients_match_central_finite_differences(alpha):
             minus = [q.copy() for q in params]
             plus[k][idx] += step
             minus[k][idx] -= step
-            numeric[idx] = (mlp_loss_and_gradients(plus, X, y, alpha=alpha)[0]
-                            - mlp_loss_and_gradients(minus, X, y, alpha=alpha)[0]
-                            ) / (2 * step)
+            numeric[idx] = (
+                mlp_loss_and_gradients(plus, X, y, alpha=alpha)[0]
+                - mlp_loss_and_gradients(minus, X, y, alpha=alpha)[0]
+            ) / (2 * step)
         np.testing.assert_allclose(grads[k], numeric, rtol=1e-6, atol=1e-8)
 
 
@@ -288,8 +330,9 @@ def test_loss_is_mean_cross_entropy_plus_l2_over_batch_size():
     W1, b1, W2, b2 = params
     Z = np.maximum(X @ W1 + b1, 0) @ W2 + b2
     P = np.exp(Z) / np.exp(Z).sum(axis=1, keepdims=True)
-    expected = (-np.mean(np.log(P[np.arange(len(y)), y]))
-                + 0.3 / (2 * len(y)) * (np.sum(W1**2) + np.sum(W2**2)))
+    expected = -np.mean(np.log(P[np.arange(len(y)), y])) + 0.3 / (2 * len(y)) * (
+        np.sum(W1**2) + np.sum(W2**2)
+    )
     loss, _ = mlp_loss_and_gradients(params, X, y, alpha=0.3)
     assert loss == pytest.approx(expected, rel=1e-12)
 
@@ -299,27 +342,37 @@ def test_zero_weights_give_a_uniform_guess():
     loss, grads = mlp_loss_and_gradients(params, np.ones((2, 3)), [0, 3])
     assert loss == pytest.approx(np.log(4))  # ln C, worked out by hand
     # delta at the output is (p - y) / B with p = 1/4 everywhere
-    np.testing.assert_allclose(grads[3], [(0.25 - 0.5)] + [0.25] * 2
-                               + [0.25 - 0.5])
+    np.testing.assert_allclose(grads[3], [(0.25 - 0.5)] + [0.25] * 2 + [0.25 - 0.5])
 
 
 def test_plain_minibatch_sgd_reproduces_scikit_learn_exactly():
     rng = np.random.default_rng(2)
     X, y = rng.normal(size=(50, 6)), rng.integers(0, 3, size=50)
-    sk = MLPClassifier(hidden_layer_sizes=(4,), solver="sgd", momentum=0.0,
-                       learning_rate_init=0.05, alpha=0.01, batch_size=16,
-                       shuffle=False, max_iter=1, random_state=0)
+    sk = MLPClassifier(
+        hidden_layer_sizes=(4,),
+        solver="sgd",
+        momentum=0.0,
+        learning_rate_init=0.05,
+        alpha=0.01,
+        batch_size=16,
+        shuffle=False,
+        max_iter=1,
+        random_state=0,
+    )
     with pytest.warns(ConvergenceWarning):
         sk.fit(X, y)  # one epoch, then continue from these weights
-    params = [sk.coefs_[0].copy(), sk.intercepts_[0].copy(),
-              sk.coefs_[1].copy(), sk.intercepts_[1].copy()]
+    params = [
+        sk.coefs_[0].copy(),
+        sk.intercepts_[0].copy(),
+        sk.coefs_[1].copy(),
+        sk.intercepts_[1].copy(),
+    ]
     losses = []
     for _ in range(2):
         batch_losses = []
         for start in range(0, len(y), 16):
             batch = slice(start, start + 16)
-            loss, grads = mlp_loss_and_gradients(params, X[batch], y[batch],
-                                                 alpha=0.01)
+            loss, grads = mlp_loss_and_gradients(params, X[batch], y[batch], alpha=0.01)
             params = [p - 0.05 * g for p, g in zip(params, grads)]
             batch_losses.append(loss * len(y[batch]))
         losses.append(sum(batch_losses) / len(y))
@@ -335,8 +388,7 @@ def test_plain_minibatch_sgd_reproduces_scikit_learn_exactly():
 
 def test_accepts_lists_and_returns_float64_arrays():
     params, X, y = _problem(seed=3)
-    loss, grads = mlp_loss_and_gradients([p.tolist() for p in params],
-                                         X.tolist(), y.tolist())
+    loss, grads = mlp_loss_and_gradients([p.tolist() for p in params], X.tolist(), y.tolist())
     ref_loss, ref_grads = mlp_loss_and_gradients(params, X, y)
     assert isinstance(loss, float) and loss == ref_loss
     for g, r, p in zip(grads, ref_grads, params):
@@ -344,17 +396,20 @@ def test_accepts_lists_and_returns_float64_arrays():
         np.testing.assert_array_equal(g, r)
 
 
-@pytest.mark.parametrize("change, message", [
-    (lambda p, X, y: (p[:3], X, y), r"params must be \(W1, b1, W2, b2\); got 3"),
-    (lambda p, X, y: ([p[0], p[1][:2], p[2], p[3]], X, y), "b1 has shape"),
-    (lambda p, X, y: ([p[0], p[1], p[2][:2], p[3]], X, y), "W2"),
-    (lambda p, X, y: (p[:3] + [p[3][:2]], X, y), "b2 has shape"),
-    (lambda p, X, y: (p, X[:, :2], y), "X must have 5 columns"),
-    (lambda p, X, y: (p, X[0], y), "X must be 2-D"),
-    (lambda p, X, y: (p, X, y[:3]), "same number of samples"),
-    (lambda p, X, y: (p, X, y + 3), r"y must be integers in \[0, 2\]"),
-    (lambda p, X, y: (p, X, y[:, None]), "y must be 1-D"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda p, X, y: (p[:3], X, y), r"params must be \(W1, b1, W2, b2\); got 3"),
+        (lambda p, X, y: ([p[0], p[1][:2], p[2], p[3]], X, y), "b1 has shape"),
+        (lambda p, X, y: ([p[0], p[1], p[2][:2], p[3]], X, y), "W2"),
+        (lambda p, X, y: (p[:3] + [p[3][:2]], X, y), "b2 has shape"),
+        (lambda p, X, y: (p, X[:, :2], y), "X must have 5 columns"),
+        (lambda p, X, y: (p, X[0], y), "X must be 2-D"),
+        (lambda p, X, y: (p, X, y[:3]), "same number of samples"),
+        (lambda p, X, y: (p, X, y + 3), r"y must be integers in \[0, 2\]"),
+        (lambda p, X, y: (p, X, y[:, None]), "y must be 1-D"),
+    ],
+)
 def test_bad_input_raises_a_clear_error(change, message):
     params, X, y = _problem()
     with pytest.raises(ValueError, match=message):
@@ -379,8 +434,9 @@ def test_no_warning_for_large_logits():
 def test_a_gradient_with_other_options_is_refused():
     # the same loss family, but gamma differs between the loss and its gradient
     with pytest.raises(ValueError, match="loss_grad is not the gradient of loss"):
-        fit_softmax_regression(*_blobs(), loss=partial(FOCAL, gamma=2.0),
-                               loss_grad=partial(FOCAL_GRAD, gamma=1.0))
+        fit_softmax_regression(
+            *_blobs(), loss=partial(FOCAL, gamma=2.0), loss_grad=partial(FOCAL_GRAD, gamma=1.0)
+        )
 
 
 def test_inputs_as_lists_and_float32_give_the_float64_model():
@@ -390,8 +446,7 @@ def test_inputs_as_lists_and_float32_give_the_float64_model():
     from_float32 = fit_softmax_regression(X.astype(np.float32), y)
     np.testing.assert_array_equal(from_lists.params[0], reference.params[0])
     assert from_float32.params[0].dtype == np.float64
-    np.testing.assert_allclose(from_float32.predict_proba(X), reference.predict_proba(X),
-                               atol=1e-5)
+    np.testing.assert_allclose(from_float32.predict_proba(X), reference.predict_proba(X), atol=1e-5)
 
 
 def test_mlp_objective_matches_a_direct_computation():

@@ -23,8 +23,11 @@ CLIENTS = ["sbatch", "squeue", "sinfo", "scontrol"]
 def missing_programs():
     """The Slurm and munge programs this machine lacks (``.ci/run`` installs them)."""
     dirs = os.environ.get("PATH", "").split(os.pathsep) + ["/usr/sbin", "/sbin"]
-    return [p for p in DAEMONS + CLIENTS
-            if not any(Path(d, p).is_file() and os.access(Path(d, p), os.X_OK) for d in dirs)]
+    return [
+        p
+        for p in DAEMONS + CLIENTS
+        if not any(Path(d, p).is_file() and os.access(Path(d, p), os.X_OK) for d in dirs)
+    ]
 
 
 def _which(name):
@@ -81,8 +84,9 @@ def _wait(check, seconds, what, logs):
         if check():
             return
         time.sleep(0.1)
-    tails = "\n".join(f"--- {p.name}:\n{p.read_text(errors='replace')[-2000:]}"
-                      for p in logs if p.exists())
+    tails = "\n".join(
+        f"--- {p.name}:\n{p.read_text(errors='replace')[-2000:]}" for p in logs if p.exists()
+    )
     raise RuntimeError(f"{what} did not start in {seconds} s\n{tails}")
 
 
@@ -99,35 +103,63 @@ def slurm_cluster(folder, cpus=4):
     host = socket.gethostname().split(".")[0]
     ctld_port, d_port = _free_ports(2)
     conf = folder / "slurm.conf"
-    conf.write_text(CONFIG.format(host=host, user=getpass.getuser(), ctld_port=ctld_port,
-                                  d_port=d_port, folder=folder, cpus=cpus))
+    conf.write_text(
+        CONFIG.format(
+            host=host,
+            user=getpass.getuser(),
+            ctld_port=ctld_port,
+            d_port=d_port,
+            folder=folder,
+            cpus=cpus,
+        )
+    )
     env = {**os.environ, "SLURM_CONF": str(conf)}
     for var in [v for v in env if v.startswith(("SLURM_", "SBATCH_")) and v != "SLURM_CONF"]:
         del env[var]  # a test run inside a Slurm job must not reach that job's cluster
     procs = []
-    quiet = {"stdin": subprocess.DEVNULL, "stdout": subprocess.DEVNULL,
-             "stderr": subprocess.STDOUT}
+    quiet = {"stdin": subprocess.DEVNULL, "stdout": subprocess.DEVNULL, "stderr": subprocess.STDOUT}
     try:
         with open(folder / "munged.out", "w") as out:
-            procs.append(subprocess.Popen(
-                [_which("munged"), "--foreground", "--force", f"--key-file={key}",
-                 f"--socket={folder}/munge.socket", f"--pid-file={folder}/munged.pid",
-                 f"--log-file={folder}/munged.log", f"--seed-file={folder}/munged.seed"],
-                env=env, **{**quiet, "stdout": out}))
-        _wait(lambda: (folder / "munge.socket").exists(), 20, "munged",
-              [folder / "munged.log", folder / "munged.out"])
-        procs.append(subprocess.Popen([_which("slurmctld"), "-D", "-i", "-f", str(conf)],
-                                      env=env, **quiet))
-        procs.append(subprocess.Popen([_which("slurmd"), "-D", "-f", str(conf),
-                                       "-N", "course-node"], env=env, **quiet))
+            procs.append(
+                subprocess.Popen(
+                    [
+                        _which("munged"),
+                        "--foreground",
+                        "--force",
+                        f"--key-file={key}",
+                        f"--socket={folder}/munge.socket",
+                        f"--pid-file={folder}/munged.pid",
+                        f"--log-file={folder}/munged.log",
+                        f"--seed-file={folder}/munged.seed",
+                    ],
+                    env=env,
+                    **{**quiet, "stdout": out},
+                )
+            )
+        _wait(
+            lambda: (folder / "munge.socket").exists(),
+            20,
+            "munged",
+            [folder / "munged.log", folder / "munged.out"],
+        )
+        procs.append(
+            subprocess.Popen([_which("slurmctld"), "-D", "-i", "-f", str(conf)], env=env, **quiet)
+        )
+        procs.append(
+            subprocess.Popen(
+                [_which("slurmd"), "-D", "-f", str(conf), "-N", "course-node"], env=env, **quiet
+            )
+        )
 
         def node_idle():
-            proc = subprocess.run([_which("sinfo"), "-h", "-o", "%T"], env=env,
-                                  capture_output=True, text=True)
+            proc = subprocess.run(
+                [_which("sinfo"), "-h", "-o", "%T"], env=env, capture_output=True, text=True
+            )
             return proc.returncode == 0 and proc.stdout.strip() == "idle"
 
-        _wait(node_idle, 60, "slurmctld and slurmd",
-              [folder / "slurmctld.log", folder / "slurmd.log"])
+        _wait(
+            node_idle, 60, "slurmctld and slurmd", [folder / "slurmctld.log", folder / "slurmd.log"]
+        )
         yield env
     finally:
         for proc in reversed(procs):

@@ -1,4 +1,5 @@
-"""Tests of the grader's channel (:mod:`course._channel`): plain data only, bounded in size and time."""
+"""Tests of the grader's channel (:mod:`course._channel`): plain data only, bounded in size
+and time."""
 
 import json
 import socket
@@ -18,10 +19,19 @@ def _no_handles(value):
 def test_channel_round_trips_plain_data():
     from types import SimpleNamespace
 
-    value = [None, True, 3, 2.5, "x", (1, 2), {"a": np.arange(6).reshape(2, 3)},
-             np.float64(0.25), np.array([True, False]), SimpleNamespace(w=np.zeros(2))]
-    back = _channel.decode(json.loads(json.dumps(_channel.encode(value, _no_handles))),
-                           _no_handles)
+    value = [
+        None,
+        True,
+        3,
+        2.5,
+        "x",
+        (1, 2),
+        {"a": np.arange(6).reshape(2, 3)},
+        np.float64(0.25),
+        np.array([True, False]),
+        SimpleNamespace(w=np.zeros(2)),
+    ]
+    back = _channel.decode(json.loads(json.dumps(_channel.encode(value, _no_handles))), _no_handles)
     assert back[:5] == value[:5] and back[5] == (1, 2)
     assert type(back[6]["a"]) is np.ndarray and np.array_equal(back[6]["a"], value[6]["a"])
     assert type(back[7]) is np.float64 and back[7] == 0.25
@@ -38,12 +48,15 @@ def test_channel_sends_ndarray_subclasses_as_plain_arrays():
     assert type(back) is np.ndarray and not (back == 1).any()
 
 
-@pytest.mark.parametrize("value, message", [
-    ({"$": "nd", "v": "bm90IGFuIGFycmF5"}, "not a plain NumPy array"),
-    ({"$": "pickle", "v": "gASVAAAA"}, "unknown value tag"),
-    ({"x": 1}, "not a channel value"),
-    ({"$": "np", "v": None}, "unknown value tag"),
-])
+@pytest.mark.parametrize(
+    "value, message",
+    [
+        ({"$": "nd", "v": "bm90IGFuIGFycmF5"}, "not a plain NumPy array"),
+        ({"$": "pickle", "v": "gASVAAAA"}, "unknown value tag"),
+        ({"x": 1}, "not a channel value"),
+        ({"$": "np", "v": None}, "unknown value tag"),
+    ],
+)
 def test_channel_rejects_what_is_not_plain_data(value, message):
     with pytest.raises(_channel.ProtocolError, match=message):
         _channel.decode(value, _no_handles)
@@ -85,15 +98,14 @@ def test_channel_rejects_too_deep_and_too_large_messages():
             _channel.receive(b)
 
 
-
-
 def test_a_reply_over_its_limit_is_refused_before_it_is_read():
     # the header claims 100 MB: refused at once, with none of the body sent or read
     a, b = socket.socketpair()
     with a, b:
         a.sendall((100 * 2**20).to_bytes(4, "big") + b"[")
-        with pytest.raises(_channel.ProtocolError, match="104857600 bytes is over the "
-                           f"{_channel.MAX_REPLY} limit"):
+        with pytest.raises(
+            _channel.ProtocolError, match=f"104857600 bytes is over the {_channel.MAX_REPLY} limit"
+        ):
             _channel.receive(b, limit=_channel.MAX_REPLY)
 
 

@@ -15,9 +15,9 @@ import time
 
 import pytest
 import yaml
+from _slurm import missing_programs, slurm_cluster  # noqa: E402
 
 from _course import ROOT, cli, copy_to  # noqa: E402  (tests/ is on sys.path)
-from _slurm import missing_programs, slurm_cluster  # noqa: E402
 
 SCRIPT = ROOT / "course" / "cluster" / "grade.sbatch"
 MANIFEST = ROOT / "course" / "cluster" / "grade-job.yaml"
@@ -25,14 +25,18 @@ MANIFEST = ROOT / "course" / "cluster" / "grade-job.yaml"
 
 def tree(folder):
     """Every file under ``folder`` (shards aside): {relative path: bytes}."""
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*"))
-            if p.is_file() and "hw1-shards" not in p.parts}
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and "hw1-shards" not in p.parts
+    }
 
 
 def test_slurm_array_grades_what_one_machine_grades(built, tmp_path):
     missing = missing_programs()
-    assert not missing, (f"{', '.join(missing)} not installed: apt-get install slurm-wlm munge "
-                         "(.ci/run does)")
+    assert not missing, (
+        f"{', '.join(missing)} not installed: apt-get install slurm-wlm munge (.ci/run does)"
+    )
     subs = tmp_path / "subs"
     for name in ["ann", "bob", "cy", "dee", "eve"]:
         copy_to(built / "dist" / "hw1-solutions.ipynb", subs / name / "hw1.ipynb")
@@ -48,16 +52,43 @@ def test_slurm_array_grades_what_one_machine_grades(built, tmp_path):
         start = time.monotonic()
         # as the guide says: the array, then collect in a job that waits for it
         array = subprocess.run(
-            ["sbatch", "--parsable", "--array=0-3", "--cpus-per-task=1",
-             f"--output={tmp_path}/task-%a.out", str(SCRIPT),
-             "hw1", str(subs), "--out", str(sharded / "hw1.csv"), "--autograder", str(zip_)],
-            cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+            [
+                "sbatch",
+                "--parsable",
+                "--array=0-3",
+                "--cpus-per-task=1",
+                f"--output={tmp_path}/task-%a.out",
+                str(SCRIPT),
+                "hw1",
+                str(subs),
+                "--out",
+                str(sharded / "hw1.csv"),
+                "--autograder",
+                str(zip_),
+            ],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert array.returncode == 0, array.stderr
         job = array.stdout.strip().split(";")[0]
         collect = subprocess.run(
-            ["sbatch", "--wait", f"--dependency=afterok:{job}", f"--output={tmp_path}/collect.out",
-             "--wrap", f".venv/bin/python -m course collect hw1 --out {sharded / 'hw1.csv'}"],
-            cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+            [
+                "sbatch",
+                "--wait",
+                f"--dependency=afterok:{job}",
+                f"--output={tmp_path}/collect.out",
+                "--wrap",
+                f".venv/bin/python -m course collect hw1 --out {sharded / 'hw1.csv'}",
+            ],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         seconds = time.monotonic() - start
     logs = "\n".join(p.read_text() for p in sorted(tmp_path.glob("*.out")))
     assert collect.returncode == 0, collect.stdout + collect.stderr + logs
@@ -96,7 +127,8 @@ def test_the_manifest_command_parses_as_a_grade_command():
     from course.__main__ import build_parser
 
     command = yaml.safe_load(MANIFEST.read_text())["spec"]["template"]["spec"]["containers"][0][
-        "command"]
+        "command"
+    ]
     args = build_parser().parse_args(command[3:])
     assert (args.command, args.homework, args.shard) == ("grade", "hw4", "auto/4")
 
@@ -106,23 +138,42 @@ def test_slurm_script_passes_its_arguments_to_grade(tmp_path):
     fake = tmp_path / "python"
     fake.write_text("#!/bin/sh\nprintf '%s\\n' \"$@\"\n")
     fake.chmod(0o755)
-    env = {"PATH": "/usr/bin:/bin", "SLURM_SUBMIT_DIR": str(tmp_path), "COURSE_PYTHON": str(fake),
-           "SLURM_ARRAY_TASK_COUNT": "3", "SLURM_CPUS_PER_TASK": "2"}
-    proc = subprocess.run(["bash", SCRIPT, "hw1", "subs dir", "--out", "g/hw1.csv"], env=env,
-                          capture_output=True, text=True)
-    assert proc.stdout.splitlines() == ["-m", "course", "grade", "hw1", "subs dir", "--out",
-                                        "g/hw1.csv", "--shard", "auto/3", "--jobs", "2"]
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "SLURM_SUBMIT_DIR": str(tmp_path),
+        "COURSE_PYTHON": str(fake),
+        "SLURM_ARRAY_TASK_COUNT": "3",
+        "SLURM_CPUS_PER_TASK": "2",
+    }
+    proc = subprocess.run(
+        ["bash", SCRIPT, "hw1", "subs dir", "--out", "g/hw1.csv"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert proc.stdout.splitlines() == [
+        "-m",
+        "course",
+        "grade",
+        "hw1",
+        "subs dir",
+        "--out",
+        "g/hw1.csv",
+        "--shard",
+        "auto/3",
+        "--jobs",
+        "2",
+    ]
     del env["SLURM_ARRAY_TASK_COUNT"]
-    proc = subprocess.run(["bash", SCRIPT, "hw1", "subs"], env=env, capture_output=True,
-                          text=True)
+    proc = subprocess.run(["bash", SCRIPT, "hw1", "subs"], env=env, capture_output=True, text=True)
     assert proc.returncode != 0 and "not a job array" in proc.stderr
 
 
-@pytest.mark.parametrize("variable", ["SLURM_ARRAY_TASK_ID", "JOB_COMPLETION_INDEX",
-                                      "AWS_BATCH_JOB_ARRAY_INDEX"])
+@pytest.mark.parametrize(
+    "variable", ["SLURM_ARRAY_TASK_ID", "JOB_COMPLETION_INDEX", "AWS_BATCH_JOB_ARRAY_INDEX"]
+)
 def test_auto_shard_reads_each_schedulers_index(variable):
     from course.shards import INDEX_VARIABLES, parse_shard
 
     assert variable in INDEX_VARIABLES
-    assert [parse_shard("auto/3", {variable: str(i)}) for i in range(3)] == [
-        (1, 3), (2, 3), (3, 3)]
+    assert [parse_shard("auto/3", {variable: str(i)}) for i in range(3)] == [(1, 3), (2, 3), (3, 3)]

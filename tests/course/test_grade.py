@@ -7,9 +7,11 @@ import pytest
 
 from course.grade import read_submission, read_tests
 
-SPEC = ("OK_FORMAT = True\n\ntest = {'name': 'q1', 'points': 2, 'suites': [{'cases': "
-        "[{'code': '>>> assert x == 1\\n', 'hidden': False, 'locked': False}], "
-        "'scored': True, 'setup': '', 'teardown': '', 'type': 'doctest'}]}\n")
+SPEC = (
+    "OK_FORMAT = True\n\ntest = {'name': 'q1', 'points': 2, 'suites': [{'cases': "
+    "[{'code': '>>> assert x == 1\\n', 'hidden': False, 'locked': False}], "
+    "'scored': True, 'setup': '', 'teardown': '', 'type': 'doctest'}]}\n"
+)
 
 
 def _archive(tmp_path, **files):
@@ -50,12 +52,17 @@ def test_only_a_regular_file_is_read(tmp_path):
     link = tmp_path / "link.ipynb"
     link.symlink_to(notebook)
     assert read_submission(link) == (
-        None, "error: not a submission: a symbolic link, not a regular file")
+        None,
+        "error: not a submission: a symbolic link, not a regular file",
+    )
     fifo = tmp_path / "fifo.ipynb"
     os.mkfifo(fifo)
     assert read_submission(fifo)[1] == "error: not a submission: a FIFO, not a regular file"
     assert read_submission(tmp_path)[1] == "error: not a submission: a folder, not a regular file"
     assert read_submission(notebook, limit=5) == (
-        None, "error: file too large (13 bytes; the limit is 5)")
+        None,
+        "error: file too large (13 bytes; the limit is 5)",
+    )
     assert read_submission(tmp_path / "missing.ipynb")[1] == (
-        "error: cannot read the file (No such file or directory)")
+        "error: cannot read the file (No such file or directory)"
+    )

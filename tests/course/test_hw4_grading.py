@@ -21,8 +21,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 #: The model cell of the solutions, as the master writes it.
-SOLUTION = ("model = MLPClassifier(hidden_layer_sizes=(30,), alpha=1e-3, max_iter=40, "
-            "random_state=1)")
+SOLUTION = (
+    "model = MLPClassifier(hidden_layer_sizes=(30,), alpha=1e-3, max_iter=40, random_state=1)"
+)
 
 FIT = """
 import warnings
@@ -35,7 +36,9 @@ WEAK = FIT.format("hidden_layer_sizes=(2,), max_iter=30, random_state=0")
 
 #: A real, fitted 2-unit network whose instance methods answer from a lookup table of the
 #: validation images (the notebook has X_val and y_val): perfect on them, useless elsewhere.
-LOOKUP = WEAK + """
+LOOKUP = (
+    WEAK
+    + """
 import types as _types
 _table = {x.tobytes(): label for x, label in zip(X_val, y_val)}
 def _lookup(self, X):
@@ -48,18 +51,25 @@ model.predict = _types.MethodType(_lookup, model)
 model.predict_proba = _types.MethodType(_lookup_proba, model)
 model.score = _types.MethodType(_lookup_score, model)
 """
+)
 
 #: The solution's network with one weight that is not a number.
-BROKEN = FIT.format("hidden_layer_sizes=(30,), alpha=1e-3, max_iter=40, random_state=1") + """
+BROKEN = (
+    FIT.format("hidden_layer_sizes=(30,), alpha=1e-3, max_iter=40, random_state=1")
+    + """
 model.coefs_[0][0, 0] = np.nan
 """
+)
 
 
 #: The same parameters as nested lists, and the output layer's shape off by one.
-RESHAPED = FIT.format("hidden_layer_sizes=(30,), alpha=1e-3, max_iter=40, random_state=1") + """
+RESHAPED = (
+    FIT.format("hidden_layer_sizes=(30,), alpha=1e-3, max_iter=40, random_state=1")
+    + """
 model.coefs_ = [w.tolist() for w in model.coefs_]
 model.intercepts_ = [b[:-1] for b in model.intercepts_]
 """
+)
 
 
 def _variant(solutions, dest, source=None):
@@ -82,10 +92,27 @@ def rows(built):
     _variant(solutions, subs / "broken" / "hw4.ipynb", BROKEN)
     _variant(solutions, subs / "reshaped" / "hw4.ipynb", RESHAPED)
     out = built / "hw4-data-only.csv"
-    proc = subprocess.run([sys.executable, "-m", "course", "grade", "hw4", str(subs),
-                           "--out", str(out), "--jobs", "2", "--timeout", "150",
-                           "--autograder", str(built / "dist" / "hw4-autograder.zip")],
-                          cwd=ROOT, capture_output=True, text=True)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "course",
+            "grade",
+            "hw4",
+            str(subs),
+            "--out",
+            str(out),
+            "--jobs",
+            "2",
+            "--timeout",
+            "150",
+            "--autograder",
+            str(built / "dist" / "hw4-autograder.zip"),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     with open(out, newline="", encoding="utf-8") as f:
         return {Path(r["file"]).parent.name: r for r in csv.DictReader(f)}

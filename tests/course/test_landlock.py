@@ -35,8 +35,11 @@ def test_landlock_confines_a_process(tmp_path):
                 print("PermissionError")
     """)
     with server:
-        proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                              timeout=60)
-    assert proc.stdout.splitlines() == ["['filesystem', 'network', 'signals']"] + [
-        "PermissionError"] * 3, proc.stderr
+        proc = subprocess.run(
+            [sys.executable, "-c", script], capture_output=True, text=True, timeout=60
+        )
+    assert (
+        proc.stdout.splitlines()
+        == ["['filesystem', 'network', 'signals']"] + ["PermissionError"] * 3
+    ), proc.stderr
     assert (box / "mine.txt").read_text() == "ok" and not (tmp_path / "out.txt").exists()

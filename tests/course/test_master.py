@@ -19,8 +19,7 @@ from otter.assign.solutions import replace_solutions
 from course import _otter
 from course.leaks import collect_secrets, scan_bytes
 from course.manual import manual_questions
-from course.master import (allowed_lecture_code, read_cells, read_master, samples_needed,
-                           setup_of)
+from course.master import allowed_lecture_code, read_cells, read_master, samples_needed, setup_of
 from course.masters import find_masters
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -47,12 +46,19 @@ def respell(cells):
         source = _source(cell)
         first, _, rest = source.partition("\n")
         words = first.split()
-        if cell["cell_type"] == "raw" and words[:1] == ["#"] and len(words) >= 3 and (
-                words[1] in ("BEGIN", "END") or words[1:3] == ["ASSIGNMENT", "CONFIG"]):
+        if (
+            cell["cell_type"] == "raw"
+            and words[:1] == ["#"]
+            and len(words) >= 3
+            and (words[1] in ("BEGIN", "END") or words[1:3] == ["ASSIGNMENT", "CONFIG"])
+        ):
             first = "#   " + "   ".join(w.lower() for w in words[1:])
             if rest:  # a config: fenced in Markdown, as otter also reads it
-                cell = {"cell_type": "markdown", "metadata": {},
-                        "source": f"```otter\n{first}\n{rest}\n```"}
+                cell = {
+                    "cell_type": "markdown",
+                    "metadata": {},
+                    "source": f"```otter\n{first}\n{rest}\n```",
+                }
             else:
                 cell["source"] = first
         elif cell["cell_type"] == "code" and first.strip() == "# HIDDEN":
@@ -94,7 +100,8 @@ def test_other_spellings_are_read_identically(hw):
     assert read_cells(respelled) == read_cells(original)
     assert setup_of(respelled) == setup_of(original)
     assert [q.config for q in read_cells(respelled).questions] == [
-        q.config for q in read_cells(original).questions]
+        q.config for q in read_cells(original).questions
+    ]
     assert manual_questions(respelled) == manual_questions(original)
     assert samples_needed(respelled) == samples_needed(original)
 
@@ -104,15 +111,28 @@ def test_otter_accepts_the_other_spellings(built, tmp_path):
     nb = json.loads(MASTERS["hw1"].read_text(encoding="utf-8"))
     nb["cells"] = respell(nb["cells"])
     (tmp_path / "hw1.ipynb").write_text(json.dumps(nb), encoding="utf-8")
-    proc = subprocess.run([sys.executable, "-m", "otter", "assign", "--no-run-tests",
-                           str(tmp_path / "hw1.ipynb"), str(tmp_path / "out")],
-                          cwd=tmp_path, capture_output=True, text=True)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "otter",
+            "assign",
+            "--no-run-tests",
+            str(tmp_path / "hw1.ipynb"),
+            str(tmp_path / "out"),
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     (zip_path,) = (tmp_path / "out" / "autograder").glob("*.zip")
-    ours, theirs = (_otter.archive_tests(p) for p in
-                    [zip_path, built / "dist" / "hw1-autograder.zip"])
+    ours, theirs = (
+        _otter.archive_tests(p) for p in [zip_path, built / "dist" / "hw1-autograder.zip"]
+    )
     assert {n: [(c.body, c.hidden, c.points) for c in t.test_cases] for n, t in ours.items()} == {
-        n: [(c.body, c.hidden, c.points) for c in t.test_cases] for n, t in theirs.items()}
+        n: [(c.body, c.hidden, c.points) for c in t.test_cases] for n, t in theirs.items()
+    }
 
 
 def test_leak_scan_finds_the_secrets_of_a_respelled_master(tmp_path):
@@ -127,16 +147,20 @@ def test_leak_scan_finds_the_secrets_of_a_respelled_master(tmp_path):
     assert kinds == {"solution", "hidden test", "written solution"}
     # a student notebook with one hidden-test line and one solution line pasted in
     nb = nbformat.v4.new_notebook()
-    planted = [next(s for s in respelled.values() if s.kind == kind and len(s.line) > 30)
-               for kind in ("solution", "hidden test")]
+    planted = [
+        next(s for s in respelled.values() if s.kind == kind and len(s.line) > 30)
+        for kind in ("solution", "hidden test")
+    ]
     nb.cells = [nbformat.v4.new_code_cell(f"x = 1\n    {s.line}  \n") for s in planted]
     leaks = scan_bytes("hw.ipynb", nbformat.writes(nb).encode(), respelled)
     assert {leak.secret for leak in leaks} == set(planted)
 
 
 def _question(*cells):
-    head = [{"cell_type": "raw", "source": "# BEGIN QUESTION\nname: q1\npoints: 1"},
-            {"cell_type": "markdown", "source": "Write f."}]
+    head = [
+        {"cell_type": "raw", "source": "# BEGIN QUESTION\nname: q1\npoints: 1"},
+        {"cell_type": "markdown", "source": "Write f."},
+    ]
     return head + list(cells) + [{"cell_type": "raw", "source": "# END QUESTION"}]
 
 
@@ -150,9 +174,11 @@ def _code(text):
 
 @pytest.mark.parametrize("marker", ["#BEGIN SOLUTION", "## BEGIN SOLUTION", "#  begin solution"])
 def test_a_marker_otter_would_not_read_in_code_is_refused(marker):
-    cells = _question(_raw("# BEGIN SOLUTION"),
-                      _code(f"def f(x):\n    {marker}\n    return x + 1\n    # END SOLUTION"),
-                      _raw("# END SOLUTION"))
+    cells = _question(
+        _raw("# BEGIN SOLUTION"),
+        _code(f"def f(x):\n    {marker}\n    return x + 1\n    # END SOLUTION"),
+        _raw("# END SOLUTION"),
+    )
     with pytest.raises(ValueError, match="looks like a marker"):
         read_cells(cells)
 
@@ -171,36 +197,55 @@ def test_a_raw_cell_otter_would_not_read_as_a_marker_is_refused():
         read_cells(cells)
 
 
-@pytest.mark.parametrize("cells, message", [
-    ([_raw("# BEGIN QUESTION\npoints: 1"), _raw("# END QUESTION")], "name"),
-    ([_raw("# BEGIN QUESTION\nname: q1\nmanual: true"), _raw("# END QUESTION")],
-     "points must be a number"),
-    (_question(_raw("# BEGIN TESTS")), "an end question cell inside an unended tests block"),
-    ([_raw("# BEGIN QUESTION\nname: q1\npoints: 1"), _raw("# BEGIN TESTS")],
-     "a tests block is never ended"),
-    ([_raw("# END TESTS")], "without its begin"),
-    ([_raw("# BEGIN SOLUTION")], "outside a question"),
-    (_question(_raw("# BEGIN QUESTION\nname: q2\npoints: 1")), "inside another block"),
-    (_question(_raw("# BEGIN TESTS"), {"cell_type": "markdown", "source": "x"},
-               _raw("# END TESTS")), "markdown cell in a tests block"),
-    (_question() + _question(), "two questions are named 'q1'"),
-])
+@pytest.mark.parametrize(
+    "cells, message",
+    [
+        ([_raw("# BEGIN QUESTION\npoints: 1"), _raw("# END QUESTION")], "name"),
+        (
+            [_raw("# BEGIN QUESTION\nname: q1\nmanual: true"), _raw("# END QUESTION")],
+            "points must be a number",
+        ),
+        (_question(_raw("# BEGIN TESTS")), "an end question cell inside an unended tests block"),
+        (
+            [_raw("# BEGIN QUESTION\nname: q1\npoints: 1"), _raw("# BEGIN TESTS")],
+            "a tests block is never ended",
+        ),
+        ([_raw("# END TESTS")], "without its begin"),
+        ([_raw("# BEGIN SOLUTION")], "outside a question"),
+        (_question(_raw("# BEGIN QUESTION\nname: q2\npoints: 1")), "inside another block"),
+        (
+            _question(
+                _raw("# BEGIN TESTS"), {"cell_type": "markdown", "source": "x"}, _raw("# END TESTS")
+            ),
+            "markdown cell in a tests block",
+        ),
+        (_question() + _question(), "two questions are named 'q1'"),
+    ],
+)
 def test_malformed_masters_are_refused(cells, message):
     with pytest.raises(ValueError, match=message):
         read_cells(cells)
 
 
 def test_solution_lines_and_sample_answers():
-    cells = _question(_raw("# BEGIN SOLUTION"),
-                      _code("def f(x):\n    # BEGIN SOLUTION\n    y = x + 1\n    return y\n"
-                            "    # END SOLUTION\ng = f(1)  # SOLUTION\n"
-                            "h = 2  # SOLUTION NO PROMPT"),
-                      {"cell_type": "markdown", "source": "**Sample.** Because."},
-                      _raw("# END SOLUTION"))
+    cells = _question(
+        _raw("# BEGIN SOLUTION"),
+        _code(
+            "def f(x):\n    # BEGIN SOLUTION\n    y = x + 1\n    return y\n"
+            "    # END SOLUTION\ng = f(1)  # SOLUTION\n"
+            "h = 2  # SOLUTION NO PROMPT"
+        ),
+        {"cell_type": "markdown", "source": "**Sample.** Because."},
+        _raw("# END SOLUTION"),
+    )
     (q,) = read_cells(cells).questions
-    assert q.solution == (("solution", "    y = x + 1"), ("solution", "    return y"),
-                          ("solution", "f(1)"), ("solution", "h = 2"),
-                          ("written solution", "**Sample.** Because."))
+    assert q.solution == (
+        ("solution", "    y = x + 1"),
+        ("solution", "    return y"),
+        ("solution", "f(1)"),
+        ("solution", "h = 2"),
+        ("written solution", "**Sample.** Because."),
+    )
     assert q.shown == ("def f(x):", "    ...", "g = ...")
     assert q.sample == "**Sample.** Because." and q.prompt == "Write f."
 
@@ -229,12 +274,15 @@ def test_archive_tests_are_read_as_otter_reads_them_without_running_them(built, 
         assert test.test_cases == theirs.test_cases
 
 
-@pytest.mark.parametrize("source", [
-    "OK_FORMAT = True\nimport os\ntest = {'name': 'q1', 'points': 1, 'suites': []}",
-    "OK_FORMAT = True\ntest = dict(name='q1')",
-    "OK_FORMAT = False\ntest = {'name': 'q1'}",
-    "test = {",
-])
+@pytest.mark.parametrize(
+    "source",
+    [
+        "OK_FORMAT = True\nimport os\ntest = {'name': 'q1', 'points': 1, 'suites': []}",
+        "OK_FORMAT = True\ntest = dict(name='q1')",
+        "OK_FORMAT = False\ntest = {'name': 'q1'}",
+        "test = {",
+    ],
+)
 def test_a_test_file_that_is_not_a_literal_is_refused(source):
     with pytest.raises(ValueError, match="test file q1: not an OK-format test file"):
         _otter.read_test_source("q1", source)

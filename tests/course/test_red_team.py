@@ -64,19 +64,24 @@ RIGHT = {
     """,
 }
 #: Honest but wrong: q1 right, the rest wrong (entropy has the wrong sign).
-WRONG = {**RIGHT, "q2": """
+WRONG = {
+    **RIGHT,
+    "q2": """
         def entropy(p, base=None):
             p = np.asarray(p, dtype=float)
             return np.sum(p * np.log(p), axis=-1)
-    """, "q3": """
+    """,
+    "q3": """
         weather = np.array([0.90, 0.05, 0.04, 0.01])
         weather_entropy = 0.5
         uniform_entropy = 1.0
         larger = "weather"
-    """, "q4": """
+    """,
+    "q4": """
         def information_gain(parent, left, right):
             return 0.0
-    """}
+    """,
+}
 
 
 #: The answers to q2-q4 as one cell: what two colluding submissions try to pass on.
@@ -98,7 +103,9 @@ def attempt(f, *a):
 """
 
 #: Writes the answers into every shared object it can make, for 10 s.
-COLLUDE_WRITE = _COLLUDE + """
+COLLUDE_WRITE = (
+    _COLLUDE
+    + """
 def sysv_shm():
     shmid = libc.shmget(KEY, 65536, 0o1666)
     addr = libc.shmat(shmid, None, 0)
@@ -137,9 +144,12 @@ while time.monotonic() < end:
         if conn:
             attempt(conn[0].sendall, CODE)
 """
+)
 
 #: Reads the answers from any shared object it can find for 10 s, and runs them.
-COLLUDE_READ = _COLLUDE + """
+COLLUDE_READ = (
+    _COLLUDE
+    + """
 def sysv_shm():
     shmid = libc.shmget(KEY, 0, 0)
     addr = libc.shmat(shmid, None, 0o10000)  # SHM_RDONLY
@@ -178,6 +188,7 @@ while not got and time.monotonic() < end:
 if got:
     exec(got.decode(), globals())
 """
+)
 
 
 def attacks(tmp, port):
@@ -188,7 +199,9 @@ def attacks(tmp, port):
     solutions = tmp / "dist" / "hw1-solutions.ipynb"
     unix_path = tmp / "grader.sock"
     return {
-        "forges_result": ("end", """
+        "forges_result": (
+            "end",
+            """
             import glob, json, os
             fake = {"status": "ok", "scores": {q: {"score": 9, "possible": 9}
                                               for q in ["q1", "q2", "q3", "q4"]}}
@@ -199,8 +212,11 @@ def attacks(tmp, port):
                 except OSError:
                     pass
             os._exit(0)
-        """),
-        "patches_otter": ("start", """
+        """,
+        ),
+        "patches_otter": (
+            "start",
+            """
             import sys
             for name, module in list(sys.modules.items()):
                 if name.startswith("otter"):
@@ -213,12 +229,18 @@ def attacks(tmp, port):
             except Exception:
                 pass
             grader.check = lambda *args, **kwargs: None
-        """),
-        "patches_numpy": ("start", """
+        """,
+        ),
+        "patches_numpy": (
+            "start",
+            """
             np.isclose = np.allclose = np.array_equal = lambda *a, **k: True
             np.shape = lambda x: (2, 3)
-        """),
-        "patches_builtins": ("start", """
+        """,
+        ),
+        "patches_builtins": (
+            "start",
+            """
             import builtins, doctest
             builtins.isinstance = lambda *a: True
             builtins.len = lambda x: 2
@@ -226,8 +248,11 @@ def attacks(tmp, port):
             doctest.DocTestRunner.run = lambda *a, **k: doctest.TestResults(0, 1)
             def list(*a):
                 return [False, False, False, True, True, True]
-        """),
-        "reads_tests": ("middle", f"""
+        """,
+        ),
+        "reads_tests": (
+            "middle",
+            f"""
             import glob, os, re, shutil, zipfile
             stolen = ""
             for path in [{str(zip_path)!r}, {str(master)!r},
@@ -244,8 +269,11 @@ def attacks(tmp, port):
                     pass
             found = re.findall(r"0\\.4194178", stolen)
             weather_entropy = float(found[0]) if found else 0.5
-        """),
-        "kills_parent": ("start", """
+        """,
+        ),
+        "kills_parent": (
+            "start",
+            """
             import os, signal
             for kill in [lambda: os.kill(os.getppid(), signal.SIGKILL),
                          lambda: os.killpg(os.getpgid(os.getppid()), signal.SIGKILL),
@@ -254,20 +282,29 @@ def attacks(tmp, port):
                     kill()
                 except OSError:
                     pass
-        """),
+        """,
+        ),
         "exits": ("middle", "import os\nos._exit(0)"),
         "system_exit": ("middle", "raise SystemExit(0)"),
         "keyboard_interrupt": ("middle", "raise KeyboardInterrupt"),
-        "interrupts_tests": ("q2", """
+        "interrupts_tests": (
+            "q2",
+            """
             def entropy(p, base=None):
                 raise KeyboardInterrupt
-        """),
-        "allocates": ("start", """
+        """,
+        ),
+        "allocates": (
+            "start",
+            """
             hog = []
             while True:
                 hog.append(bytearray(2**28))
-        """),
-        "allocates_in_processes": ("start", """
+        """,
+        ),
+        "allocates_in_processes": (
+            "start",
+            """
             import os, time
             for _ in range(30):  # 30 x 100 MB: each far under --memory, together over it
                 if os.fork() == 0:
@@ -277,23 +314,32 @@ def attacks(tmp, port):
                     finally:
                         os._exit(0)
             time.sleep(8)
-        """),
-        "forks": ("start", """
+        """,
+        ),
+        "forks": (
+            "start",
+            """
             import os, time
             for _ in range(1000):
                 if os.fork() == 0:
                     time.sleep(1000)
                     os._exit(0)
-        """),
-        "prints_gigabytes": ("start", """
+        """,
+        ),
+        "prints_gigabytes": (
+            "start",
+            """
             import sys
             line = "x" * 2**20
             for _ in range(1024):
                 print(line)
                 sys.stderr.write(line)
-        """),
+        """,
+        ),
         "sleeps": ("end", "import time\ntime.sleep(10**6)"),
-        "deletes": ("start", f"""
+        "deletes": (
+            "start",
+            f"""
             import os, shutil
             shutil.rmtree("..", ignore_errors=True)
             shutil.rmtree({str(subs)!r}, ignore_errors=True)
@@ -302,8 +348,11 @@ def attacks(tmp, port):
                     os.remove(path)
                 except OSError:
                     pass
-        """),
-        "connects": ("start", f"""
+        """,
+        ),
+        "connects": (
+            "start",
+            f"""
             import socket
             for attempt in [lambda: socket.create_connection(("127.0.0.1", {port}),
                                                              timeout=2).sendall(b"stolen"),
@@ -314,21 +363,30 @@ def attacks(tmp, port):
                     attempt()
                 except OSError:
                     pass
-        """),
-        "delegates": ("q2", """
+        """,
+        ),
+        "delegates": (
+            "q2",
+            """
             from lecture_code import entropy as _entropy
             def entropy(p, base=None):
                 return _entropy(p, base=base)
-        """),
-        "delegates_hidden": ("q2", """
+        """,
+        ),
+        "delegates_hidden": (
+            "q2",
+            """
             import importlib, sys
             _name = bytes([108, 101, 99, 116, 117, 114, 101, 95, 99, 111, 100, 101]).decode()
             sys.modules.pop(_name, None)
             _lc = importlib.import_module(_name)
             def entropy(p, base=None):
                 return _lc.entropy(p, base=base)
-        """),
-        "crafted_objects": ("q2", """
+        """,
+        ),
+        "crafted_objects": (
+            "q2",
+            """
             class Yes(np.ndarray):
                 def __eq__(self, other):
                     return np.ones(np.shape(self), bool).view(Yes)
@@ -347,8 +405,11 @@ def attacks(tmp, port):
                 p = np.asarray(p, dtype=float)
                 return np.asarray(np.sum(p * np.log(p), axis=-1)).view(Yes)
             weather_entropy = Always()
-        """),
-        "finds_sockets": ("start", f"""
+        """,
+        ),
+        "finds_sockets": (
+            "start",
+            f"""
             import glob, os, re, socket, sys
             found = {{{str(unix_path)!r}, "@course-red-team-{TOKEN}"}}
             text = " ".join(sys.argv) + " ".join(f"{{k}}={{v}}" for k, v in os.environ.items())
@@ -382,8 +443,11 @@ def attacks(tmp, port):
                     pass
                 finally:
                     s.close()
-        """),
-        "writes_elsewhere": ("start", f"""
+        """,
+        ),
+        "writes_elsewhere": (
+            "start",
+            f"""
             import glob, os
             targets = [{str(zip_path)!r}, {str(master)!r}, {str(solutions)!r},
                        *glob.glob({str(subs)!r} + "/*/hw1.ipynb"),
@@ -404,10 +468,13 @@ def attacks(tmp, port):
                         f.write("OK_FORMAT = True\\ntest = {{'name': 'q2', 'suites': []}}")
                 except OSError:
                     pass
-        """),
+        """,
+        ),
         "colludes_1_writer": ("start", COLLUDE_WRITE),
         "colludes_2_reader": ("end", COLLUDE_READ),
-        "ptraces": ("start", """
+        "ptraces": (
+            "start",
+            """
             import ctypes, os
             libc = ctypes.CDLL(None, use_errno=True)
             class iovec(ctypes.Structure):
@@ -425,8 +492,11 @@ def attacks(tmp, port):
                     open(f"/proc/{pid}/mem", "rb").read(1)
                 except OSError:
                     pass
-        """),
-        "signals_everyone": ("start", """
+        """,
+        ),
+        "signals_everyone": (
+            "start",
+            """
             import os, signal
             for sig in [signal.SIGSTOP, signal.SIGTERM, signal.SIGKILL]:
                 for pid in [1, os.getppid(), -1, *range(2, 2**15)]:  # -1: all but itself
@@ -446,8 +516,11 @@ def attacks(tmp, port):
                         os.killpg(group, sig)
                     except OSError:
                         pass
-        """),
-        "plants_startup_code": ("start", f"""
+        """,
+        ),
+        "plants_startup_code": (
+            "start",
+            f"""
             import os, site, sys
             payload = "import os; open('/tmp/{TOKEN}-pth', 'w').write('ran')\\n"
             folders = {{*sys.path, site.getusersitepackages(), os.getcwd(), "/tmp",
@@ -461,8 +534,11 @@ def attacks(tmp, port):
                             f.write(text)
                     except (OSError, TypeError):
                         pass
-        """),
-        "reads_sources": ("q2", f"""
+        """,
+        ),
+        "reads_sources": (
+            "q2",
+            f"""
             import glob, json, os, sys
             name = bytes([108, 101, 99, 116, 117, 114, 101, 95, 99, 111, 100, 101]).decode()
             paths = [{str(solutions)!r}, {str(master)!r}, {str(zip_path)!r},
@@ -484,8 +560,11 @@ def attacks(tmp, port):
                 def entropy(p, base=None):
                     p = np.asarray(p, dtype=float)
                     return np.sum(p * np.log(p), axis=-1)
-        """),
-        "daemonizes": ("start", f"""
+        """,
+        ),
+        "daemonizes": (
+            "start",
+            f"""
             import ctypes, os, signal, time
             if os.fork() == 0:
                 os.setsid()
@@ -495,8 +574,11 @@ def attacks(tmp, port):
                         signal.signal(sig, signal.SIG_IGN)
                     time.sleep(10**6)
                 os._exit(0)
-        """),
-        "fills_disk": ("start", """
+        """,
+        ),
+        "fills_disk": (
+            "start",
+            """
             import os
             block = b"x" * 2**24
             for folder in ["/submission", "/tmp", "/dev/shm", "."]:
@@ -507,8 +589,11 @@ def attacks(tmp, port):
                                 f.write(block)
                     except OSError:
                         break
-        """),
-        "escapes": ("start", """
+        """,
+        ),
+        "escapes": (
+            "start",
+            """
             import ctypes, os
             libc = ctypes.CDLL(None, use_errno=True)
             for flags in [0x10000000, 0x20000, 0x40000000, 0x8000000]:  # user, mount, net, ipc
@@ -520,8 +605,11 @@ def attacks(tmp, port):
                     attempt()
                 except OSError:
                     pass
-        """),
-        "replies_100mb": ("end", """
+        """,
+        ),
+        "replies_100mb": (
+            "end",
+            """
             import json, struct, sys
             channel = sys.modules["_channel"]
             def send(sock, message, limit=None):
@@ -529,8 +617,11 @@ def attacks(tmp, port):
                 data += b" " * (100 * 2**20)
                 sock.sendall(struct.pack(">I", len(data)) + data)
             channel.send = send
-        """),
-        "drips_replies": ("end", """
+        """,
+        ),
+        "drips_replies": (
+            "end",
+            """
             import json, struct, sys, time
             channel = sys.modules["_channel"]
             def send(sock, message, limit=None):
@@ -540,8 +631,11 @@ def attacks(tmp, port):
                     sock.sendall(bytes([byte]))
                     time.sleep(3)
             channel.send = send
-        """),
-        "forges_replies": ("start", """
+        """,
+        ),
+        "forges_replies": (
+            "start",
+            """
             import json, os, struct
             reply = json.dumps({"value": True}).encode()
             for fd in range(3, 64):
@@ -549,15 +643,20 @@ def attacks(tmp, port):
                     os.write(fd, struct.pack(">I", len(reply)) + reply)
                 except OSError:
                     pass
-        """),
+        """,
+        ),
     }
 
 
 def make_notebook(student, answers, dest, attack=None):
     """The student notebook with ``answers`` in its answer cells, plus an attack."""
     nb = nbformat.read(student, as_version=4)
-    answer_cells = [c for c in nb.cells if c.cell_type == "code"  # not q3b's written answer
-                    and "otter_answer_cell" in c.metadata.get("tags", [])]
+    answer_cells = [
+        c
+        for c in nb.cells
+        if c.cell_type == "code"  # not q3b's written answer
+        and "otter_answer_cell" in c.metadata.get("tags", [])
+    ]
     assert len(answer_cells) == len(QUESTIONS)
     where, code = attack or (None, None)
     for q, cell in zip(QUESTIONS, answer_cells):
@@ -576,9 +675,11 @@ def _cgroups(grader_pid):
 
     Only this run's: another grading run on the machine has cgroups of its own.
     """
-    return set(glob.glob(f"/sys/fs/cgroup/pids/course-grade-{grader_pid}-*")
-               + glob.glob(f"/sys/fs/cgroup/memory/course-grade-{grader_pid}-*")
-               + glob.glob(f"/sys/fs/cgroup/course-grade-{grader_pid}-*"))
+    return set(
+        glob.glob(f"/sys/fs/cgroup/pids/course-grade-{grader_pid}-*")
+        + glob.glob(f"/sys/fs/cgroup/memory/course-grade-{grader_pid}-*")
+        + glob.glob(f"/sys/fs/cgroup/course-grade-{grader_pid}-*")
+    )
 
 
 def _leftovers():
@@ -605,9 +706,12 @@ def _leftovers():
 
 def _digests(*folders):
     """{path: sha256} of every regular file under ``folders``."""
-    return {str(p): hashlib.sha256(p.read_bytes()).hexdigest()
-            for folder in folders for p in sorted(Path(folder).rglob("*"))
-            if p.is_file() and not p.is_symlink()}
+    return {
+        str(p): hashlib.sha256(p.read_bytes()).hexdigest()
+        for folder in folders
+        for p in sorted(Path(folder).rglob("*"))
+        if p.is_file() and not p.is_symlink()
+    }
 
 
 #: Files that are not notebooks, named like one: folder name -> how the status begins.
@@ -649,10 +753,28 @@ def _listen(stop, received, *servers):
 
 
 def _grade(tmp, out, *submissions):
-    proc = subprocess.run([sys.executable, "-m", "course", "grade", "hw1", *submissions,
-                           "--out", out, "--jobs", "2", "--timeout", str(TIMEOUT),
-                           "--autograder", tmp / "dist" / "hw1-autograder.zip"],
-                          cwd=ROOT, capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "course",
+            "grade",
+            "hw1",
+            *submissions,
+            "--out",
+            out,
+            "--jobs",
+            "2",
+            "--timeout",
+            str(TIMEOUT),
+            "--autograder",
+            tmp / "dist" / "hw1-autograder.zip",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     with open(out, newline="") as f:
         return {Path(r["file"]).parent.name: r for r in csv.DictReader(f)}
@@ -664,9 +786,24 @@ def batch(tmp_path_factory):
     import time
 
     tmp = tmp_path_factory.mktemp("attacks")
-    subprocess.run([sys.executable, "-m", "course", "assign", "hw1", "--book-dir", tmp / "book",
-                    "--dist-dir", tmp / "dist", "--no-execute", "--no-run-tests"],
-                   cwd=ROOT, check=True, capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "course",
+            "assign",
+            "hw1",
+            "--book-dir",
+            tmp / "book",
+            "--dist-dir",
+            tmp / "dist",
+            "--no-execute",
+            "--no-run-tests",
+        ],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
     server = socket.create_server(("127.0.0.1", 0))
     udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     udp.bind(("127.0.0.1", server.getsockname()[1]))
@@ -677,8 +814,9 @@ def batch(tmp_path_factory):
     abstract.bind(f"\0course-red-team-{TOKEN}")
     abstract.listen()
     received, stop = [], threading.Event()
-    listener = threading.Thread(target=_listen, args=(stop, received, server, udp, unix, abstract),
-                                daemon=True)
+    listener = threading.Thread(
+        target=_listen, args=(stop, received, server, udp, unix, abstract), daemon=True
+    )
     listener.start()
     student, subs = ROOT / "book" / "homework" / "hw1.ipynb", tmp / "submissions"
     make_notebook(student, RIGHT, subs / "honest" / "hw1.ipynb")
@@ -693,12 +831,28 @@ def batch(tmp_path_factory):
     before = _digests(subs, tmp / "dist", ROOT / "homework", ROOT / "lecture_code")
     python = {p: sorted(os.listdir(p)) for p in {sys.prefix, sys.base_prefix}}
     start = time.monotonic()
-    grading = subprocess.Popen([sys.executable, "-m", "course", "grade", "hw1", subs,
-                                "--out", tmp / "grades.csv", "--jobs", "2",
-                                "--timeout", str(TIMEOUT),
-                                "--autograder", tmp / "dist" / "hw1-autograder.zip"],
-                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True)
+    grading = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "course",
+            "grade",
+            "hw1",
+            subs,
+            "--out",
+            tmp / "grades.csv",
+            "--jobs",
+            "2",
+            "--timeout",
+            str(TIMEOUT),
+            "--autograder",
+            tmp / "dist" / "hw1-autograder.zip",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         stdout, stderr = grading.communicate(timeout=600)
     finally:
@@ -715,17 +869,27 @@ def batch(tmp_path_factory):
     leftovers = _leftovers()
     after = _digests(subs, tmp / "dist", ROOT / "homework", ROOT / "lecture_code")
     # the same honest notebooks graded in a batch of their own
-    alone = _grade(tmp, tmp / "alone.csv",
-                   *[subs / n / "hw1.ipynb" for n in ["honest", "wrong", "solution"]])
-    return {"rows": rows, "names": list(names), "received": received, "tmp": tmp,
-            "leftover_cgroups": _cgroups(grading.pid), "leftovers": leftovers,
-            "changed": {p for p in before.keys() | after.keys() if before.get(p) != after.get(p)},
-            "python": python, "alone": alone, "seconds": seconds}
+    alone = _grade(
+        tmp, tmp / "alone.csv", *[subs / n / "hw1.ipynb" for n in ["honest", "wrong", "solution"]]
+    )
+    return {
+        "rows": rows,
+        "names": list(names),
+        "received": received,
+        "tmp": tmp,
+        "leftover_cgroups": _cgroups(grading.pid),
+        "leftovers": leftovers,
+        "changed": {p for p in before.keys() | after.keys() if before.get(p) != after.get(p)},
+        "python": python,
+        "alone": alone,
+        "seconds": seconds,
+    }
 
 
 def test_every_submission_has_one_row(batch):
-    assert sorted(batch["rows"]) == sorted(batch["names"] + ["honest", "wrong", "solution"]
-                                           + list(NOT_NOTEBOOKS))
+    assert sorted(batch["rows"]) == sorted(
+        batch["names"] + ["honest", "wrong", "solution"] + list(NOT_NOTEBOOKS)
+    )
 
 
 def test_honest_solutions_keep_full_marks(batch):
@@ -758,16 +922,19 @@ def test_only_regular_files_are_graded(batch, name):
     assert row["auto total"] == "0" and all(row[q] == "0" for q in QUESTIONS)
 
 
-@pytest.mark.parametrize("name, status", [
-    ("allocates", "error: memory limit (2 GiB)"),
-    ("allocates_in_processes", "error: memory limit (2 GiB)"),
-    ("forks", "error: process limit (64)"),
-    ("sleeps", f"timeout ({TIMEOUT} s)"),
-    ("drips_replies", f"timeout ({TIMEOUT} s)"),
-    ("exits", "error: submission process exited (exit code 0)"),
-    ("forges_result", "error: submission process exited (exit code 0)"),
-    ("replies_100mb", "error: submission broke the channel protocol: message of 104857"),
-])
+@pytest.mark.parametrize(
+    "name, status",
+    [
+        ("allocates", "error: memory limit (2 GiB)"),
+        ("allocates_in_processes", "error: memory limit (2 GiB)"),
+        ("forks", "error: process limit (64)"),
+        ("sleeps", f"timeout ({TIMEOUT} s)"),
+        ("drips_replies", f"timeout ({TIMEOUT} s)"),
+        ("exits", "error: submission process exited (exit code 0)"),
+        ("forges_result", "error: submission process exited (exit code 0)"),
+        ("replies_100mb", "error: submission broke the channel protocol: message of 104857"),
+    ],
+)
 def test_limits_and_exits_are_named_in_the_status(batch, name, status):
     assert batch["rows"][name]["status"].startswith(status)
 

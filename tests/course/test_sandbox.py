@@ -19,7 +19,7 @@ from course import sandbox
 from _course import ROOT  # noqa: E402  (tests/ is on sys.path)
 
 #: Runs inside the sandbox as ``/runner/_runner.py FD``: reports what it can reach.
-PROBE = r'''
+PROBE = r"""
 import ctypes, errno, importlib.util, json, os, socket, sys
 fd = int(sys.argv[1])
 libc = ctypes.CDLL(None, use_errno=True)
@@ -51,7 +51,8 @@ r = {"uid": status("Uid"), "gid": status("Gid"), "groups": status("Groups"),
      "fds": sorted(os.listdir("/proc/self/fd")), "root": sorted(os.listdir("/")),
      "cmdline1": open("/proc/1/cmdline", "rb").read().decode(errors="replace"),
      "unix": open("/proc/net/unix").read().splitlines()[1:],
-     "hostname": socket.gethostname(), "pids": sorted(p for p in os.listdir("/proc") if p.isdigit()),
+     "hostname": socket.gethostname(),
+     "pids": sorted(p for p in os.listdir("/proc") if p.isdigit()),
      "lecture_code": getattr(importlib.util.find_spec("lecture_code"), "origin", None),
      "otter": getattr(importlib.util.find_spec("otter"), "origin", None),
      "numpy": importlib.util.find_spec("numpy") is not None,
@@ -72,10 +73,10 @@ r = {"uid": status("Uid"), "gid": status("Gid"), "groups": status("Groups"),
 sock = socket.socket(fileno=fd)
 sock.sendall(json.dumps(r).encode() + b"\n")
 sock.recv(10)
-'''
+"""
 
 #: Run as root, like a grading process: build the sandbox around PROBE, report both sides.
-HOST = r'''
+HOST = r"""
 import json, os, socket, subprocess, sys, tempfile, time
 sys.path.insert(0, ROOT)
 import psutil
@@ -113,7 +114,7 @@ except OSError:
 proc.wait(30)
 print(json.dumps({"inside": json.loads(data or b"null"), "host_uids": host_uids,
                   "base": base, "stderr": proc.stderr.read().decode()[-500:]}))
-'''
+"""
 
 
 @pytest.fixture(scope="module")
@@ -139,13 +140,15 @@ def probe(tmp_path_factory):
     abstract.bind(f"\0course-sandbox-test-{os.getpid()}")
     abstract.listen()
     abstract.setblocking(False)
-    constants = (f"KEY = {key}\nPORT = {server.getsockname()[1]}\nZIP = {str(secret)!r}\n"
-                 f"ABSTRACT = 'course-sandbox-test-{os.getpid()}'\n")
-    host = (f"ROOT = {str(ROOT)!r}\nPROBE = {constants + textwrap.dedent(PROBE)!r}\n"
-            + HOST)
+    constants = (
+        f"KEY = {key}\nPORT = {server.getsockname()[1]}\nZIP = {str(secret)!r}\n"
+        f"ABSTRACT = 'course-sandbox-test-{os.getpid()}'\n"
+    )
+    host = f"ROOT = {str(ROOT)!r}\nPROBE = {constants + textwrap.dedent(PROBE)!r}\n" + HOST
     try:
-        proc = subprocess.run([sys.executable, "-c", host], capture_output=True, text=True,
-                              timeout=120)
+        proc = subprocess.run(
+            [sys.executable, "-c", host], capture_output=True, text=True, timeout=120
+        )
         received = []
         for receive in [server.accept, lambda: udp.recv(100), abstract.accept]:
             try:
@@ -183,10 +186,22 @@ def test_the_sandbox_sees_no_path_or_socket_of_the_grader(probe):
     assert inside["hostname"] == "sandbox"
     assert inside["pids"] == ["1", "2"]  # bubblewrap's init and itself
     assert inside["read_batch"] == "ENOENT" and inside["read_tests"] == "ENOENT"
-    assert set(inside["root"]) <= {"usr", "bin", "lib", "lib64", "lib32", "libx32", "sbin",
-                                   "etc", "proc", "dev", "tmp", "runner", "submission",
-                                   *(p.strip("/").split("/")[0]
-                                     for p in sandbox.python_paths())}
+    assert set(inside["root"]) <= {
+        "usr",
+        "bin",
+        "lib",
+        "lib64",
+        "lib32",
+        "libx32",
+        "sbin",
+        "etc",
+        "proc",
+        "dev",
+        "tmp",
+        "runner",
+        "submission",
+        *(p.strip("/").split("/")[0] for p in sandbox.python_paths()),
+    }
     # no source of lecture_code, of the course package or of otter (its folder is empty)
     assert inside["lecture_code"] is None and inside["otter"] is None and inside["numpy"]
 
@@ -214,7 +229,7 @@ def test_python_paths_cover_the_interpreter_and_site_packages():
     import numpy
 
     assert any(numpy.__file__.startswith(p + os.sep) for p in paths)
-    assert not any(str(ROOT / "lecture_code") .startswith(p + os.sep) for p in paths)
+    assert not any(str(ROOT / "lecture_code").startswith(p + os.sep) for p in paths)
 
 
 def test_a_missing_bubblewrap_is_named_with_its_package(tmp_path):
@@ -222,19 +237,18 @@ def test_a_missing_bubblewrap_is_named_with_its_package(tmp_path):
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("PATH", str(tmp_path))  # no bwrap on PATH
-        with pytest.raises(sandbox.SandboxUnavailable,
-                           match="install the package `bubblewrap`"):
+        with pytest.raises(sandbox.SandboxUnavailable, match="install the package `bubblewrap`"):
             sandbox.check()
     folder = tempfile.mkdtemp()  # a bwrap that fails as on a kernel without user namespaces
     try:
         os.chmod(folder, 0o755)
         fake = os.path.join(folder, "bwrap")
         with open(fake, "w") as f:
-            f.write("#!/bin/sh\necho 'bwrap: No permissions to create new namespace' >&2\n"
-                    "exit 1\n")
+            f.write("#!/bin/sh\necho 'bwrap: No permissions to create new namespace' >&2\nexit 1\n")
         os.chmod(fake, 0o755)
-        with pytest.raises(sandbox.SandboxUnavailable,
-                           match="cannot create its namespaces here .*No permissions"):
+        with pytest.raises(
+            sandbox.SandboxUnavailable, match="cannot create its namespaces here .*No permissions"
+        ):
             sandbox.check(bwrap=fake)
     finally:
         shutil.rmtree(folder)
@@ -242,8 +256,18 @@ def test_a_missing_bubblewrap_is_named_with_its_package(tmp_path):
 
 def test_grade_refuses_without_the_sandbox_unless_told(tmp_path):
     env = {**os.environ, "PATH": str(tmp_path)}  # no bwrap on PATH
-    args = [sys.executable, "-m", "course", "grade", "hw1", str(tmp_path / "x.ipynb"),
-            "--out", str(tmp_path / "g.csv"), "--autograder", str(tmp_path / "a.zip")]
+    args = [
+        sys.executable,
+        "-m",
+        "course",
+        "grade",
+        "hw1",
+        str(tmp_path / "x.ipynb"),
+        "--out",
+        str(tmp_path / "g.csv"),
+        "--autograder",
+        str(tmp_path / "a.zip"),
+    ]
     (tmp_path / "a.zip").write_bytes(b"")
     proc = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, env=env)
     assert proc.returncode != 0 and "Traceback" not in proc.stderr
@@ -263,10 +287,26 @@ def test_unsafe_no_sandbox_grades_and_every_row_says_so(built, tmp_path):
     (subs / "link").mkdir()
     (subs / "link" / "hw1.ipynb").symlink_to(built / "dist" / "hw1-solutions.ipynb")
     env = {**os.environ, "PATH": str(tmp_path)}  # no bwrap on PATH
-    proc = subprocess.run([sys.executable, "-m", "course", "grade", "hw1", str(subs),
-                           "--out", str(tmp_path / "g.csv"), "--unsafe-no-sandbox",
-                           "--autograder", str(built / "dist" / "hw1-autograder.zip")],
-                          cwd=ROOT, capture_output=True, text=True, env=env, timeout=600)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "course",
+            "grade",
+            "hw1",
+            str(subs),
+            "--out",
+            str(tmp_path / "g.csv"),
+            "--unsafe-no-sandbox",
+            "--autograder",
+            str(built / "dist" / "hw1-autograder.zip"),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "grading WITHOUT a sandbox" in proc.stderr
     with open(tmp_path / "g.csv", newline="") as f:
@@ -274,4 +314,5 @@ def test_unsafe_no_sandbox_grades_and_every_row_says_so(built, tmp_path):
     assert rows["solution"]["status"] == f"ok; {UNSAFE}"
     assert rows["solution"]["auto total"] == "11"
     assert rows["link"]["status"] == (
-        f"error: not a submission: a symbolic link, not a regular file; {UNSAFE}")
+        f"error: not a submission: a symbolic link, not a regular file; {UNSAFE}"
+    )

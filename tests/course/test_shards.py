@@ -9,35 +9,53 @@ from hypothesis import strategies as st
 from course.shards import ShardError, check_shards, parse_shard, shard_slice
 
 
-@pytest.mark.parametrize("text, environ, expected", [
-    ("1/1", {}, (1, 1)), (" 3 / 4 ", {}, (3, 4)),
-    ("auto/4", {"SLURM_ARRAY_TASK_ID": "0"}, (1, 4)),
-    # --array=1-4: Slurm's first index is subtracted
-    ("auto/4", {"SLURM_ARRAY_TASK_ID": "4", "SLURM_ARRAY_TASK_MIN": "1"}, (4, 4)),
-    ("auto/4", {"JOB_COMPLETION_INDEX": "3"}, (4, 4)),
-    ("auto/2", {"AWS_BATCH_JOB_ARRAY_INDEX": "1"}, (2, 2)),
-    # Slurm first when several are set (a Slurm job started from a Kubernetes pod)
-    ("auto/2", {"JOB_COMPLETION_INDEX": "0", "SLURM_ARRAY_TASK_ID": "1"}, (2, 2)),
-])
+@pytest.mark.parametrize(
+    "text, environ, expected",
+    [
+        ("1/1", {}, (1, 1)),
+        (" 3 / 4 ", {}, (3, 4)),
+        ("auto/4", {"SLURM_ARRAY_TASK_ID": "0"}, (1, 4)),
+        # --array=1-4: Slurm's first index is subtracted
+        ("auto/4", {"SLURM_ARRAY_TASK_ID": "4", "SLURM_ARRAY_TASK_MIN": "1"}, (4, 4)),
+        ("auto/4", {"JOB_COMPLETION_INDEX": "3"}, (4, 4)),
+        ("auto/2", {"AWS_BATCH_JOB_ARRAY_INDEX": "1"}, (2, 2)),
+        # Slurm first when several are set (a Slurm job started from a Kubernetes pod)
+        ("auto/2", {"JOB_COMPLETION_INDEX": "0", "SLURM_ARRAY_TASK_ID": "1"}, (2, 2)),
+    ],
+)
 def test_parse_shard(text, environ, expected):
     assert parse_shard(text, environ) == expected
 
 
-@pytest.mark.parametrize("text, environ, message", [
-    ("0/4", {}, "--shard 0/4: K must be from 1 to 4"),
-    ("5/4", {}, "--shard 5/4: K must be from 1 to 4"),
-    ("1/0", {}, "--shard 1/0: N must be at least 1"),
-    ("2", {}, "--shard must look like 2/4 (the 2nd of 4 slices) or auto/4; got '2'"),
-    ("-1/4", {}, "got '-1/4'"),
-    ("auto/4", {}, "--shard auto/4: no array index in the environment (none of "
-                   "SLURM_ARRAY_TASK_ID, JOB_COMPLETION_INDEX, AWS_BATCH_JOB_ARRAY_INDEX is "
-                   "set); give K/N instead"),
-    ("auto/4", {"JOB_COMPLETION_INDEX": "x"},
-     "--shard auto/4: JOB_COMPLETION_INDEX='x' is not a whole number"),
-    ("auto/4", {"SLURM_ARRAY_TASK_ID": "4"}, "--shard auto/4: SLURM_ARRAY_TASK_ID=4 gives the "
-                                             "index 4, outside 0 to 3: run an array of "
-                                             "exactly 4 tasks"),
-])
+@pytest.mark.parametrize(
+    "text, environ, message",
+    [
+        ("0/4", {}, "--shard 0/4: K must be from 1 to 4"),
+        ("5/4", {}, "--shard 5/4: K must be from 1 to 4"),
+        ("1/0", {}, "--shard 1/0: N must be at least 1"),
+        ("2", {}, "--shard must look like 2/4 (the 2nd of 4 slices) or auto/4; got '2'"),
+        ("-1/4", {}, "got '-1/4'"),
+        (
+            "auto/4",
+            {},
+            "--shard auto/4: no array index in the environment (none of "
+            "SLURM_ARRAY_TASK_ID, JOB_COMPLETION_INDEX, AWS_BATCH_JOB_ARRAY_INDEX is "
+            "set); give K/N instead",
+        ),
+        (
+            "auto/4",
+            {"JOB_COMPLETION_INDEX": "x"},
+            "--shard auto/4: JOB_COMPLETION_INDEX='x' is not a whole number",
+        ),
+        (
+            "auto/4",
+            {"SLURM_ARRAY_TASK_ID": "4"},
+            "--shard auto/4: SLURM_ARRAY_TASK_ID=4 gives the "
+            "index 4, outside 0 to 3: run an array of "
+            "exactly 4 tasks",
+        ),
+    ],
+)
 def test_bad_shards_name_the_value(text, environ, message):
     with pytest.raises(ShardError) as err:
         parse_shard(text, environ)
@@ -55,9 +73,17 @@ def test_slices_cover_the_batch_once_whatever_its_order(batch, n):
 def _shard(folder, k, n, **changes):
     path = folder / f"shard-{k}-of-{n}"
     path.mkdir(parents=True)
-    manifest = {"format": 1, "homework": "hw1", "shard": k, "of": n, "batch": ["a", "b"],
-                "autograder sha256": "00", "options": {"timeout": 60}, "questions": [],
-                "manual": []} | changes
+    manifest = {
+        "format": 1,
+        "homework": "hw1",
+        "shard": k,
+        "of": n,
+        "batch": ["a", "b"],
+        "autograder sha256": "00",
+        "options": {"timeout": 60},
+        "questions": [],
+        "manual": [],
+    } | changes
     (path / "shard.json").write_text(json.dumps(manifest))
     return path
 
@@ -73,7 +99,8 @@ def test_check_shards_lists_every_problem(tmp_path):
         f"or directory: '{tmp_path / 'shard-3-of-3' / 'shard.json'}')",
         f"{tmp_path / 'shard-2-of-3'}: not of the same run as shard-1-of-3 (its autograder zip "
         "(SHA-256) differ); remove the shards of the other run",
-        f"{tmp_path}: missing shard 2, 3 of 3"]
+        f"{tmp_path}: missing shard 2, 3 of 3",
+    ]
 
 
 def test_check_shards_of_another_number_and_none(tmp_path):
@@ -84,6 +111,9 @@ def test_check_shards_of_another_number_and_none(tmp_path):
     _shard(tmp_path, 1, 2)
     _shard(tmp_path, 2, 2)
     _shard(tmp_path, 1, 3, of=3)  # an older run's
-    with pytest.raises(ShardError, match=r"shard-1-of-3: not of the same run as shard-1-of-2 "
-                                         r"\(its number of shards differ\)"):
+    with pytest.raises(
+        ShardError,
+        match=r"shard-1-of-3: not of the same run as shard-1-of-2 "
+        r"\(its number of shards differ\)",
+    ):
         check_shards(tmp_path, "hw1")
