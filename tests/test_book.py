@@ -202,7 +202,8 @@ def test_every_figure_has_a_text_alternative():
         for index, cell in enumerate(_cells(chapter)):
             if cell["cell_type"] != "code":
                 continue
-            if not any("image/png" in o.get("data", {}) for o in cell["outputs"]):
+            figures = ("image/png", "image/svg+xml")
+            if not any(k in o.get("data", {}) for o in cell["outputs"] for k in figures):
                 continue
             alt = cell.get("metadata", {}).get("mystnb", {}).get("image", {}).get("alt", "")
             # a few words that say what it shows, not a file name or path
