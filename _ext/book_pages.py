@@ -74,7 +74,18 @@ def _add_static(app):
     app.config.html_static_path.append(str(STATIC))
 
 
+def _hidden_code_cells_in_single_page(app):
+    """myst-nb renders a ``hide-input`` cell only for the ``html`` builder's handlers; the
+    single-page build of the PDF has handlers of its own, so it gets the same ones."""
+    from myst_nb.sphinx_ import HideCodeCellNode, depart_HideCellInput, visit_HideCellInput
+
+    app.add_node(
+        HideCodeCellNode, override=True, singlehtml=(visit_HideCellInput, depart_HideCellInput)
+    )
+
+
 def setup(app):
+    _hidden_code_cells_in_single_page(app)
     app.connect("config-inited", _configure_thebe_and_colour_mode)
     app.connect("builder-inited", _add_static)
     app.add_css_file("book.css")
