@@ -258,7 +258,7 @@ def test_the_contrast_check_finds_one_faint_element_among_thousands(context):
             elements.nth(elements.count() // 2).evaluate("e => { e.style.color = '#d0d0d0'; }")
         found = serious_accessibility_violations(page, rules=["color-contrast"])
         assert [(rule, count) for rule, _, count, _ in found] == [("color-contrast", 2)]
-        assert page.locator("[data-axe-twin]").count() > 5000  # most were skipped
+        assert page.locator("[data-axe-twin]").count() > 3000  # most were skipped
     finally:
         page.close()
 

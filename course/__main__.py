@@ -130,6 +130,12 @@ def build_parser():
         "(K from 1; auto/N: K from the array index of Slurm, a Kubernetes "
         "Indexed Job or AWS Batch); then run collect",
     )
+    p.add_argument(
+        "--unsafe-no-sandbox",
+        action="store_true",
+        help="where bubblewrap or user namespaces are missing, grade anyway, "
+        "WITHOUT the sandbox (every row's status says so; docs/security.md)",
+    )
     p = sub.add_parser("collect", help="merge the shards of `grade --shard` into the grades CSV")
     p.add_argument("homework", help="e.g. hw1")
     p.add_argument(
@@ -140,12 +146,6 @@ def build_parser():
         type=Path,
         metavar="FOLDER",
         help="the folder of the shards (default: OUT's stem + -shards beside OUT)",
-    )
-    p.add_argument(
-        "--unsafe-no-sandbox",
-        action="store_true",
-        help="where bubblewrap or user namespaces are missing, grade anyway, "
-        "WITHOUT the sandbox (every row's status says so; docs/security.md)",
     )
     p = sub.add_parser("merge", help="add the scores of questions graded by hand to a grades CSV")
     p.add_argument("homework", help="e.g. hw1 (its master gives the manual questions' points)")

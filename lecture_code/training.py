@@ -548,7 +548,12 @@ def mlp_loss_and_gradients(params, X, y, *, alpha=0.0):
     Y[np.arange(B), y] = 1.0  # one-hot targets
     D2 = (softmax(Z, axis=1) - Y) / B  # backward: delta at the output, p - y
     D1 = (D2 @ W2.T) * (A > 0)  # chain rule through W2 and the ReLU
-    grads = [X.T @ D1 + alpha / B * W1, D1.sum(axis=0), H.T @ D2 + alpha / B * W2, D2.sum(axis=0)]
+    grads = [
+        X.T @ D1 + alpha / B * W1,
+        D1.sum(axis=0),
+        H.T @ D2 + alpha / B * W2,
+        D2.sum(axis=0),
+    ]
     return loss, grads
 
 

@@ -18,7 +18,8 @@ import pytest
 
 from course import Question
 from course.batch import result_names
-from course.grade import archive_questions, make_row
+from course.grade import make_row
+from course.master import archive_questions
 from course.worker import setup_of, uses_lecture_code
 
 from _course import HOMEWORK, ROOT, cli, copy_to, points  # noqa: E402  (tests/ is on sys.path)

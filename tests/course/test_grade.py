@@ -32,7 +32,8 @@ def test_tests_are_read_as_data(tmp_path):
 def test_a_test_file_is_never_executed(tmp_path):
     marker = tmp_path / "ran"
     code = f"open({str(marker)!r}, 'w').write('ran')\n" + SPEC
-    read_tests(_archive(tmp_path, q1=code))  # a call is not an assignment: ignored
+    with pytest.raises(ValueError):  # a call is not an assignment: refused, not run
+        read_tests(_archive(tmp_path, q1=code))
     assert not marker.exists()
     computed = SPEC.replace("test = {", f"test = open({str(marker)!r}, 'w') or {{")
     with pytest.raises(ValueError):  # not a literal: refused, not evaluated
@@ -41,7 +42,7 @@ def test_a_test_file_is_never_executed(tmp_path):
 
 
 def test_a_test_file_of_another_form_is_named(tmp_path):
-    with pytest.raises(ValueError, match="tests/q1.py is not an OK-format test file"):
+    with pytest.raises(ValueError, match="test file q1: not an OK-format test file"):
         read_tests(_archive(tmp_path, q1="OK_FORMAT = False\n"))
 
 
