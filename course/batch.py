@@ -21,10 +21,6 @@ import time
 from collections import Counter
 from pathlib import Path
 
-#: A notebook larger than this is not opened to read its homework (the grader reports it).
-MAX_NOTEBOOK_BYTES = 64 * 2**20
-
-
 #: A CSV cell starting with one of these is a formula to a spreadsheet.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -80,20 +76,71 @@ def expand(paths):
     return files, problems
 
 
+#: Largest submission read (bytes); a larger file is a row with a status, unread.
+MAX_SUBMISSION = 20 * 2**20
+
+
+def read_submission(path, limit=MAX_SUBMISSION):
+    """``(bytes, None)`` for a regular file of at most ``limit`` bytes, else ``(None, status)``.
+
+    The path is never followed: a symbolic link, a FIFO, a device, a socket or a
+    folder is not a submission, whatever its name. The file is opened without
+    blocking and without following links, checked again on the open descriptor,
+    and read once. No byte of it ever appears in a status.
+    """
+    import stat
+
+    kinds = [
+        (stat.S_ISLNK, "a symbolic link"),
+        (stat.S_ISDIR, "a folder"),
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISCHR, "a device"),
+        (stat.S_ISBLK, "a device"),
+        (stat.S_ISSOCK, "a socket"),
+    ]
+
+    def not_regular(mode):
+        kind = next((name for test, name in kinds if test(mode)), "not a regular file")
+        return None, f"error: not a submission: {kind}, not a regular file"
+
+    try:
+        info = os.lstat(path)
+    except OSError as exc:
+        return None, f"error: cannot read the file ({exc.strerror or type(exc).__name__})"
+    if not stat.S_ISREG(info.st_mode):
+        return not_regular(info.st_mode)
+    too_large = (None, f"error: file too large ({info.st_size:,} bytes; the limit is {limit:,})")
+    if info.st_size > limit:
+        return too_large
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as exc:
+        return None, f"error: cannot read the file ({exc.strerror or type(exc).__name__})"
+    with os.fdopen(fd, "rb") as f:
+        info = os.fstat(f.fileno())  # swapped between lstat and open?
+        if not stat.S_ISREG(info.st_mode):
+            return not_regular(info.st_mode)
+        content = f.read(limit + 1)
+    if len(content) > limit:
+        return too_large
+    return content, None
+
+
 def homework_of(path):
     """The assignment name ``otter assign`` wrote into a notebook, or None if it cannot tell.
 
     ``otter assign`` stores it as ``metadata["otter"]["assignment_name"]``.
-    Only the notebook's JSON is read: nothing in it runs. A file that is not a
-    readable notebook gives None (grading reports it with its own status).
+    The file is read as grading reads it (:func:`read_submission`: a regular
+    file of bounded size, never through a link, never a FIFO or a device), and
+    only its JSON is parsed: nothing in it runs. A file that is not a readable
+    notebook gives None (grading reports it with its own status).
     """
+    content, _ = read_submission(path)
+    if content is None:
+        return None
     try:
-        if Path(path).stat().st_size > MAX_NOTEBOOK_BYTES:
-            return None
-        name = json.loads(Path(path).read_text(encoding="utf-8"))["metadata"]["otter"][
-            "assignment_name"
-        ]
-    except (OSError, ValueError, KeyError, TypeError):
+        name = json.loads(content.decode("utf-8"))["metadata"]["otter"]["assignment_name"]
+    except (ValueError, KeyError, TypeError):
         return None
     return name if isinstance(name, str) else None
 

@@ -34,6 +34,7 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from .batch import MAX_SUBMISSION, read_submission  # noqa: F401  (re-exported)
 from .masters import natural_key
 from .results import (  # noqa: F401  (what a batch writes; re-exported for callers)
     make_row,
@@ -73,56 +74,6 @@ def read_tests(autograder):
 
     tests = _otter.archive_specs(autograder)
     return {q: tests[q] for q in sorted(tests, key=natural_key)}
-
-
-#: Largest submission read (bytes); a larger file is a row with a status, unread.
-MAX_SUBMISSION = 20 * 2**20
-
-
-def read_submission(path, limit=MAX_SUBMISSION):
-    """``(bytes, None)`` for a regular file of at most ``limit`` bytes, else ``(None, status)``.
-
-    The path is never followed: a symbolic link, a FIFO, a device, a socket or a
-    folder is not a submission, whatever its name. The file is opened without
-    blocking and without following links, checked again on the open descriptor,
-    and read once. No byte of it ever appears in a status.
-    """
-    import stat
-
-    kinds = [
-        (stat.S_ISLNK, "a symbolic link"),
-        (stat.S_ISDIR, "a folder"),
-        (stat.S_ISFIFO, "a FIFO"),
-        (stat.S_ISCHR, "a device"),
-        (stat.S_ISBLK, "a device"),
-        (stat.S_ISSOCK, "a socket"),
-    ]
-
-    def not_regular(mode):
-        kind = next((name for test, name in kinds if test(mode)), "not a regular file")
-        return None, f"error: not a submission: {kind}, not a regular file"
-
-    try:
-        info = os.lstat(path)
-    except OSError as exc:
-        return None, f"error: cannot read the file ({exc.strerror or type(exc).__name__})"
-    if not stat.S_ISREG(info.st_mode):
-        return not_regular(info.st_mode)
-    too_large = (None, f"error: file too large ({info.st_size:,} bytes; the limit is {limit:,})")
-    if info.st_size > limit:
-        return too_large
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
-    except OSError as exc:
-        return None, f"error: cannot read the file ({exc.strerror or type(exc).__name__})"
-    with os.fdopen(fd, "rb") as f:
-        info = os.fstat(f.fileno())  # swapped between lstat and open?
-        if not stat.S_ISREG(info.st_mode):
-            return not_regular(info.st_mode)
-        content = f.read(limit + 1)
-    if len(content) > limit:
-        return too_large
-    return content, None
 
 
 def _kill_tree(pid):
