@@ -187,12 +187,11 @@ def test_every_figure_is_vector_or_at_least_200_dpi(laid_out):
     assert soft == [], f"{size}: figures below 200 dpi as shown"
 
 
+@pytest.mark.parametrize("reader", ["desktop"], indirect=True)
 def test_figure_text_is_as_large_as_the_smallest_page_text(laid_out):
     # at 1280 px: the smallest text a figure shows, at the size it is shown,
     # against the page's smallest running text (the code, 13 px)
     size, results = laid_out
-    if size != "desktop":
-        pytest.skip("measured at 1280 px")
     small = []
     for path, r in results.items():
         for figure in r["figures"]:
