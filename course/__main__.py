@@ -225,6 +225,16 @@ def _grade(args, root, masters):
 
     if args.homework not in masters:
         _fail(f"unknown homework {args.homework!r}; choose from {', '.join(masters)}")
+    if not args.unsafe_no_sandbox:  # say so before anything else is checked
+        from .sandbox import check
+
+        try:
+            check()
+        except SandboxUnavailable as err:
+            _fail(
+                f"grade refused: {err}. Submissions are only graded in the sandbox; "
+                "`--unsafe-no-sandbox` grades them without it"
+            )
     autograder = args.autograder or root / "dist" / f"{args.homework}-autograder.zip"
     if not autograder.is_file():
         _fail(f"{autograder} not found: run `python -m course assign` first")

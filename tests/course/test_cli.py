@@ -208,9 +208,9 @@ def test_merge_reports_every_problem_and_writes_nothing(built, tmp_path):
     assert said.splitlines() == [
         "merge failed (2 problems, nothing written):",
         f"  scores {sheet}: submission '{subs / 'ann' / 'hw1.ipynb'}', question q3b: the score "
-        "must be a number from 0 to 1, got 'one'",
+        "must be a number from 0 to 2, got 'one'",
         f"  scores {sheet}: submission '{subs / 'bob' / 'hw1.ipynb'}', question q3b: the score "
-        "is missing (a number from 0 to 1)",
+        "is missing (a number from 0 to 2)",
     ]
     assert not (tmp_path / "f").exists()
 

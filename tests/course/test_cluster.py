@@ -87,7 +87,7 @@ def test_slurm_array_grades_what_one_machine_grades(built, tmp_path):
             env=env,
             capture_output=True,
             text=True,
-            timeout=300,
+            timeout=900,  # a busy 2-core machine runs the array slowly
         )
         seconds = time.monotonic() - start
     logs = "\n".join(p.read_text() for p in sorted(tmp_path.glob("*.out")))
