@@ -90,6 +90,26 @@ def _wait(check, seconds, what, logs):
     raise RuntimeError(f"{what} did not start in {seconds} s\n{tails}")
 
 
+def report(env):
+    """What the cluster says about its node and jobs, and the tail of each daemon's log:
+    the message of a test whose jobs did not finish."""
+    folder = Path(env["SLURM_CONF"]).parent
+    parts = []
+    for args in [["sinfo", "-N", "-l"], ["squeue", "-l"], ["scontrol", "show", "job"]]:
+        try:
+            proc = subprocess.run(
+                [_which(args[0]), *args[1:]], env=env, capture_output=True, text=True, timeout=30
+            )
+            parts.append(f"$ {' '.join(args)}\n{proc.stdout}{proc.stderr}")
+        except (OSError, subprocess.TimeoutExpired) as error:
+            parts.append(f"$ {' '.join(args)}\n{error}")
+    for log in ["slurmctld.log", "slurmd.log", "munged.log"]:
+        path = folder / log
+        if path.exists():
+            parts.append(f"--- {log} (tail):\n{path.read_text(errors='replace')[-3000:]}")
+    return "\n".join(parts)
+
+
 @contextlib.contextmanager
 def slurm_cluster(folder, cpus=4):
     """Start munge and a one-node Slurm in ``folder``; yield the environment for its clients."""

@@ -15,7 +15,7 @@ import time
 
 import pytest
 import yaml
-from _slurm import missing_programs, slurm_cluster  # noqa: E402
+from _slurm import missing_programs, report, slurm_cluster  # noqa: E402
 
 from _course import ROOT, cli, copy_to  # noqa: E402  (tests/ is on sys.path)
 
@@ -74,24 +74,32 @@ def test_slurm_array_grades_what_one_machine_grades(built, tmp_path):
         )
         assert array.returncode == 0, array.stderr
         job = array.stdout.strip().split(";")[0]
-        collect = subprocess.run(
-            [
-                "sbatch",
-                "--wait",
-                f"--dependency=afterok:{job}",
-                f"--output={tmp_path}/collect.out",
-                "--wrap",
-                f".venv/bin/python -m course collect hw1 --out {sharded / 'hw1.csv'}",
-            ],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=900,  # a busy 2-core machine runs the array slowly
-        )
+        # --kill-on-invalid-dep: if a task fails, the collect job ends at once (and
+        # sbatch --wait with it) instead of waiting for a dependency never satisfied
+        try:
+            collect = subprocess.run(
+                [
+                    "sbatch",
+                    "--wait",
+                    f"--dependency=afterok:{job}",
+                    "--kill-on-invalid-dep=yes",
+                    f"--output={tmp_path}/collect.out",
+                    "--wrap",
+                    f".venv/bin/python -m course collect hw1 --out {sharded / 'hw1.csv'}",
+                ],
+                cwd=ROOT,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=600,  # 40 s alone, 100 s beside the other tests
+            )
+        except subprocess.TimeoutExpired:
+            logs = "\n".join(f"--- {p.name}:\n{p.read_text()}" for p in tmp_path.glob("*.out"))
+            pytest.fail(f"the array and collect did not end in 600 s\n{report(env)}\n{logs}")
         seconds = time.monotonic() - start
+        state = report(env) if collect.returncode else ""
     logs = "\n".join(p.read_text() for p in sorted(tmp_path.glob("*.out")))
-    assert collect.returncode == 0, collect.stdout + collect.stderr + logs
+    assert collect.returncode == 0, collect.stdout + collect.stderr + logs + state
     print(f"4 Slurm array tasks over 9 submissions, then collect: {seconds:.1f} s")
     for k in range(1, 5):
         assert f"shard {k} of 4 -> {sharded / 'hw1-shards' / f'shard-{k}-of-4'}" in logs
