@@ -5,6 +5,13 @@
 logs and socket: nothing of the machine's own Slurm or munge is used or
 changed), yields the environment that points ``sbatch`` and ``squeue`` at it,
 and stops the three daemons at the end, by their process ids.
+
+The folder has a short path of its own under /tmp, not pytest's ``tmp_path``:
+slurmd names each job step's Unix socket after its spool folder, and a socket's
+path has at most 108 bytes. Under pytest-xdist's deeper ``tmp_path``
+(``/tmp/pytest-of-root/pytest-136/popen-gw1/test_slurm_.../slurm/spool/``)
+every task failed to launch ("Unix socket path ... is too long. (110 > 108)")
+and Slurm held it for ever.
 """
 
 import contextlib
@@ -13,6 +20,7 @@ import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -110,10 +118,20 @@ def report(env):
     return "\n".join(parts)
 
 
+# slurmd's step sockets are SlurmdSpoolDir/<node>_<job>.<step>: the step id
+# alone is up to 10 digits (4294967291 for a batch step)
+SOCKET_NAME_BYTES = len("/course-node_4294967295.4294967291")
+UNIX_PATH_MAX = 108
+
+
 @contextlib.contextmanager
-def slurm_cluster(folder, cpus=4):
-    """Start munge and a one-node Slurm in ``folder``; yield the environment for its clients."""
-    folder = Path(folder).resolve()
+def slurm_cluster(cpus=4):
+    """Start munge and a one-node Slurm in a new folder; yield the environment for its clients.
+
+    The folder (configuration, state, logs) is removed at the end."""
+    folder = Path(tempfile.mkdtemp(prefix="slurm-", dir="/tmp" if Path("/tmp").is_dir() else None))
+    if len(str(folder / "spool").encode()) + SOCKET_NAME_BYTES > UNIX_PATH_MAX:
+        raise RuntimeError(f"{folder} is too long a path for slurmd's Unix sockets")
     for sub in ["state", "spool"]:
         (folder / sub).mkdir(parents=True)
     folder.chmod(0o755)
@@ -190,3 +208,4 @@ def slurm_cluster(folder, cpus=4):
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+        shutil.rmtree(folder, ignore_errors=True)
