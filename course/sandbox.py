@@ -231,10 +231,9 @@ def command(box, runner, sources, fd, *, tmp_size=64 * 2**20, bwrap=None):
             args += ["--ro-bind", str(top), str(top)]
     if os.path.exists("/etc/ld.so.cache"):
         args += ["--ro-bind", "/etc/ld.so.cache", "/etc/ld.so.cache"]
-    for inside, outside in sources.items():
-        args += ["--ro-bind", outside, inside]
-    for path in hidden_paths(list(sources)):
-        args += ["--tmpfs", path, "--remount-ro", path]
+    # the fresh /proc, /dev, /tmp and /dev/shm before Python's folders: bwrap
+    # mounts in order, and a tmpfs on /tmp mounted after them hid a Python
+    # installed under /tmp (a clone in /tmp/x with its .venv: no submission started)
     args += [
         "--proc",
         "/proc",
@@ -248,6 +247,12 @@ def command(box, runner, sources, fd, *, tmp_size=64 * 2**20, bwrap=None):
         str(int(tmp_size)),
         "--tmpfs",
         "/dev/shm",
+    ]
+    for inside, outside in sources.items():
+        args += ["--ro-bind", outside, inside]
+    for path in hidden_paths(list(sources)):
+        args += ["--tmpfs", path, "--remount-ro", path]
+    args += [
         "--ro-bind",
         str(runner),
         RUNNER,

@@ -10,7 +10,9 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -69,7 +71,8 @@ r = {"uid": status("Uid"), "gid": status("Gid"), "groups": status("Groups"),
          b"x", ("127.0.0.1", PORT))),
      "abstract": attempt(lambda: socket.socket(socket.AF_UNIX).connect("\0" + ABSTRACT)),
      "sysv": attempt(sysv), "userns": attempt(userns),
-     "kill_1": attempt(lambda: os.kill(1, 0))}
+     "kill_1": attempt(lambda: os.kill(1, 0)),
+     "python_in_tmp": os.path.isdir(PYTHON_IN_TMP) and sorted(os.listdir(PYTHON_IN_TMP))}
 sock = socket.socket(fileno=fd)
 sock.sendall(json.dumps(r).encode() + b"\n")
 sock.recv(10)
@@ -89,7 +92,7 @@ with open(os.path.join(runner, "_runner.py"), "w") as f:
     f.write(f"BATCH = {base!r}\n" + PROBE)
 box = os.path.join(base, "box")
 os.mkdir(box)
-python = sandbox.python_paths()
+python = sandbox.python_paths() + [PYTHON_IN_TMP]  # and a Python installed under /tmp
 sandbox.private_mounts()
 sources = sandbox.stage(base, python)
 sandbox.writable_folder(box, 2**20)
@@ -125,6 +128,10 @@ def probe(tmp_path_factory):
     if os.geteuid() != 0:
         pytest.fail("these tests build the sandbox as the grader does: run them as root")
     tmp = tmp_path_factory.mktemp("sandbox")
+    # a Python folder under /tmp (a clone in /tmp with its .venv), beside the sandbox's own /tmp
+    python_in_tmp = tempfile.mkdtemp(prefix="course-python-", dir="/tmp")
+    os.chmod(python_in_tmp, 0o755)
+    Path(python_in_tmp, "module.py").write_text("")
     secret = tmp / "autograder.zip"
     secret.write_bytes(b"hidden tests")
     libc = ctypes.CDLL(None, use_errno=True)
@@ -142,9 +149,10 @@ def probe(tmp_path_factory):
     abstract.setblocking(False)
     constants = (
         f"KEY = {key}\nPORT = {server.getsockname()[1]}\nZIP = {str(secret)!r}\n"
-        f"ABSTRACT = 'course-sandbox-test-{os.getpid()}'\n"
+        f"ABSTRACT = 'course-sandbox-test-{os.getpid()}'\nPYTHON_IN_TMP = {python_in_tmp!r}\n"
     )
-    host = f"ROOT = {str(ROOT)!r}\nPROBE = {constants + textwrap.dedent(PROBE)!r}\n" + HOST
+    probe = constants + textwrap.dedent(PROBE)
+    host = f"ROOT = {str(ROOT)!r}\n{constants}PROBE = {probe!r}\n" + HOST
     try:
         proc = subprocess.run(
             [sys.executable, "-c", host], capture_output=True, text=True, timeout=120
@@ -157,6 +165,7 @@ def probe(tmp_path_factory):
                 pass
     finally:
         libc.shmctl(shm, 0, None)  # IPC_RMID
+        shutil.rmtree(python_in_tmp)
         for sock in (server, udp, abstract):
             sock.close()
     assert proc.returncode == 0, proc.stderr
@@ -204,6 +213,10 @@ def test_the_sandbox_sees_no_path_or_socket_of_the_grader(probe):
     }
     # no source of lecture_code, of the course package or of otter (its folder is empty)
     assert inside["lecture_code"] is None and inside["otter"] is None and inside["numpy"]
+
+
+def test_python_installed_under_tmp_is_not_hidden_by_the_sandboxs_tmp(probe):
+    assert probe["inside"]["python_in_tmp"] == ["module.py"]
 
 
 def test_the_sandbox_writes_only_its_folder_and_tmp_within_a_size(probe):
