@@ -320,6 +320,7 @@ def guide_commands():
     import shlex
 
     text = (ROOT / "docs" / "instructors.md").read_text(encoding="utf-8")
+    text = re.sub(r"\\\n\s*", " ", text)  # a command continued on the next line
     found = []
     for line in re.findall(
         r"^(?:\$ |job=\$\()?(\.venv/bin/python -m course .*|sbatch .*)$", text, re.M
