@@ -14,7 +14,8 @@ HOMEWORK = [p for p in PAGES if p.startswith("book/homework/")]
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 WEIGHT_BUDGET = 1_500_000  # bytes per chapter page, before compression
-DOM_READY_BUDGET_MS = 1_000  # best of a few loads from the local server
+DOM_READY_BUDGET_MS = 1_000  # best of a few loads from the local server, on an idle machine
+IDLE_BELOW = 0.25  # share of the machine's CPU time busy, over half a second, that counts as idle
 
 # Elements of the article whose content is wider than their box and that no
 # box scrolling sideways holds: content cut off, or pushing the page wider.
@@ -341,17 +342,40 @@ def _load(context, url):
     return sum(sizes), dom_ready
 
 
+def busy_share(seconds=0.5):
+    """The share of this machine's CPU time spent busy over ``seconds`` (/proc/stat)."""
+
+    def times():
+        with open("/proc/stat") as f:
+            fields = [int(v) for v in f.readline().split()[1:]]
+        return sum(fields), fields[3] + fields[4]  # all, idle + iowait
+
+    total, idle = times()
+    time.sleep(seconds)
+    total2, idle2 = times()
+    return 1 - (idle2 - idle) / max(total2 - total, 1)
+
+
+def wait_until_idle(deadline):
+    """Wait until the machine is idle (or the ``time.monotonic()`` deadline has passed);
+    the last busy share."""
+    while (share := busy_share()) >= IDLE_BELOW and time.monotonic() < deadline:
+        time.sleep(0.5)
+    return share
+
+
 def test_chapter_pages_are_light_and_quick(browser, server):
-    # Each load in a fresh context (an empty cache); DOM-ready is the best of
-    # up to eight loads a second apart, so that a busy machine (the unit tests
-    # run beside these in CI) does not fail the test. Chapter 4, the largest,
-    # measured 0.85-1.2 s per load at a load average of 6.6 on two cores.
+    # Each load in a fresh context (an empty cache), once the machine is idle:
+    # the budget is the page's on this machine, not the machine's load of the
+    # moment (CI runs this after the other tests). DOM-ready is the best of up
+    # to eight loads. Chapter 4, the largest, measured 0.62-0.76 s per load on
+    # an idle machine, and 0.85-1.2 s at a load average of 6.6 on two cores.
     heavy, slow = {}, {}
+    deadline = time.monotonic() + 180  # for all the waiting: a busy machine still gets measured
     for path in CHAPTERS:
         best = None
         for attempt in range(8):
-            if attempt:
-                time.sleep(1)
+            busy = wait_until_idle(deadline)
             context = browser.new_context(viewport=DESKTOP)
             weight, dom_ready = _load(context, f"{server}{path}.html")
             context.close()
@@ -361,7 +385,7 @@ def test_chapter_pages_are_light_and_quick(browser, server):
         if weight > WEIGHT_BUDGET:
             heavy[path] = weight
         if best >= DOM_READY_BUDGET_MS:
-            slow[path] = round(best)
+            slow[path] = f"{best:.0f} ms (machine {busy:.0%} busy before the last load)"
     assert heavy == {}, f"pages over {WEIGHT_BUDGET} bytes"
     assert slow == {}, f"pages not DOM-ready within {DOM_READY_BUDGET_MS} ms"
 
