@@ -247,20 +247,58 @@ def test_no_serious_accessibility_violations(visit, path):
 
 def test_the_contrast_check_finds_one_faint_element_among_thousands(context):
     # the one-element-per-look check above must still see a single element that
-    # differs from its twins: here one name in the middle of chapter 1's code
-    # and one paragraph of its prose (one without markup inside), made pale grey
+    # differs from its twins: here one inline code name in the middle of chapter
+    # 1 and one paragraph of its prose (one without markup inside), made pale
+    # grey. (Code blocks sit on their scroll-shadow gradient, which axe does not
+    # judge: their contrast is the next test's.)
     page = Visit(context, "book/01_loss_functions").page
     try:
-        names = page.locator("div.highlight pre span.n")
+        names = page.locator("article code.literal span.pre:visible")
         paragraphs = page.locator("article p:not(:has(*))")
-        assert names.count() > 500 and paragraphs.count() > 20
+        assert names.count() > 30 and paragraphs.count() > 20
         for elements in (names, paragraphs):
             elements.nth(elements.count() // 2).evaluate("e => { e.style.color = '#d0d0d0'; }")
         found = serious_accessibility_violations(page, rules=["color-contrast"])
-        assert [(rule, count) for rule, _, count, _ in found] == [("color-contrast", 2)]
-        assert page.locator("[data-axe-twin]").count() > 3000  # most were skipped
+        assert [(rule, count) for rule, _, count, _ in found] == [("color-contrast", 2)], found
+        assert page.locator("[data-axe-twin]").count() > 2000  # most were skipped
     finally:
         page.close()
+
+
+# The WCAG contrast of every coloured token of the code blocks (and of their
+# plain text) against the block's background: axe leaves these undecided, as
+# the blocks' background carries the scroll shadows' gradient.
+CODE_CONTRAST_JS = """() => {
+  const rgb = c => c.match(/[\\d.]+/g).slice(0, 3).map(Number);
+  const lum = c => { const [r, g, b] = rgb(c).map(v => { v /= 255;
+    return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
+  const ratio = (a, b) => { const [x, y] = [lum(a), lum(b)].sort((m, n) => n - m);
+    return (x + 0.05) / (y + 0.05); };
+  const worst = {};
+  for (const pre of document.querySelectorAll('div.highlight pre')) {
+    const bg = getComputedStyle(pre).backgroundColor;
+    for (const e of [pre, ...pre.querySelectorAll('span[class]')]) {
+      if (!e.textContent.trim()) continue;
+      const r = ratio(getComputedStyle(e).color, bg), key = e === pre ? 'text' : e.className;
+      worst[key] = Math.min(worst[key] ?? Infinity, r);
+    }
+  }
+  return worst;
+}"""
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_code_tokens_have_a_contrast_of_4_5_to_1(browser, scheme):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, color_scheme=scheme)
+    try:
+        page = Visit(context, "book/04_cross_entropy").page
+        page.evaluate(f"document.documentElement.dataset.theme = '{scheme}'")
+        worst = page.evaluate(CODE_CONTRAST_JS)
+        assert {"text", "k", "o", "s2", "mi"} <= set(worst)
+        assert {k: round(v, 2) for k, v in worst.items() if v < 4.5} == {}
+    finally:
+        context.close()
 
 
 @pytest.mark.parametrize(
