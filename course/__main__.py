@@ -2,6 +2,7 @@
 
 import argparse
 import json
+import os
 import sys
 import zipfile
 from pathlib import Path
@@ -424,5 +425,16 @@ def main(argv=None):
     return 0
 
 
+def run():
+    """``main()`` as a command: a reader that stops reading (``... | head``) ends it
+    quietly, without a traceback (what was written to files is complete)."""
+    try:
+        return main()
+    except BrokenPipeError:
+        # Python flushes stdout again at exit: point it at /dev/null first
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run())

@@ -299,6 +299,26 @@ def test_assign_prints_no_kernel_warnings(tmp_path):
     ]
 
 
+def test_a_reader_that_stops_reading_gets_no_traceback():
+    # `python -m course list | head -1`: here a pipe whose reader is already gone
+    import os
+
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "course", "list"],
+            cwd=ROOT,
+            stdout=write,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+        )
+    finally:
+        os.close(write)
+    assert proc.returncode == 1 and proc.stderr == "", proc.stderr
+
+
 def test_a_class_s_files_are_git_ignored():
     paths = [
         "grades/hw1.csv",
