@@ -193,6 +193,37 @@ def runner_folder(folder):
     return runner
 
 
+#: bwrap's options for a process of its own: new namespaces of every kind (a user
+#: namespace it may not nest), no capability, the unprivileged uid and gid, its
+#: own session, and an end with its parent.
+ISOLATION = [
+    "--unshare-all",
+    "--unshare-user",
+    "--disable-userns",
+    "--die-with-parent",
+    "--new-session",
+    "--cap-drop",
+    "ALL",
+    "--uid",
+    str(SANDBOX_UID),
+    "--gid",
+    str(SANDBOX_UID),
+]
+
+
+def system_binds():
+    """bwrap's options that show the system's programs and libraries read-only:
+    ``/usr``, and ``/bin``, ``/lib``... as this system has them (links or folders)."""
+    args = ["--ro-bind", "/usr", "/usr"]
+    for name in ["bin", "lib", "lib32", "lib64", "libx32", "sbin"]:
+        top = Path("/", name)
+        if top.is_symlink():
+            args += ["--symlink", os.readlink(top), str(top)]
+        elif top.is_dir():
+            args += ["--ro-bind", str(top), str(top)]
+    return args
+
+
 def command(box, runner, sources, fd, *, tmp_size=64 * 2**20, bwrap=None):
     """The ``bwrap`` command line that runs the runner on channel ``fd`` (a list of str).
 
@@ -205,30 +236,12 @@ def command(box, runner, sources, fd, *, tmp_size=64 * 2**20, bwrap=None):
     """
     args = [
         bwrap or bwrap_path() or "bwrap",
-        "--unshare-all",
-        "--unshare-user",
-        "--disable-userns",
-        "--die-with-parent",
-        "--new-session",
-        "--cap-drop",
-        "ALL",
-        "--uid",
-        str(SANDBOX_UID),
-        "--gid",
-        str(SANDBOX_UID),
+        *ISOLATION,
         "--hostname",
         "sandbox",
         "--clearenv",
-        "--ro-bind",
-        "/usr",
-        "/usr",
+        *system_binds(),
     ]
-    for name in ["bin", "lib", "lib32", "lib64", "libx32", "sbin"]:
-        top = Path("/", name)
-        if top.is_symlink():
-            args += ["--symlink", os.readlink(top), str(top)]
-        elif top.is_dir():
-            args += ["--ro-bind", str(top), str(top)]
     if os.path.exists("/etc/ld.so.cache"):
         args += ["--ro-bind", "/etc/ld.so.cache", "/etc/ld.so.cache"]
     # the fresh /proc, /dev, /tmp and /dev/shm before Python's folders: bwrap
@@ -330,29 +343,8 @@ def check(bwrap=None):
     uid = SANDBOX_UID if os.geteuid() == 0 else None
     args = [
         bwrap,
-        "--unshare-all",
-        "--unshare-user",
-        "--disable-userns",
-        "--die-with-parent",
-        "--new-session",
-        "--cap-drop",
-        "ALL",
-        "--uid",
-        str(SANDBOX_UID),
-        "--gid",
-        str(SANDBOX_UID),
-        "--ro-bind",
-        "/usr",
-        "/usr",
-        "--symlink",
-        "usr/bin",
-        "/bin",
-        "--symlink",
-        "usr/lib",
-        "/lib",
-        "--symlink",
-        "usr/lib64",
-        "/lib64",
+        *ISOLATION,
+        *system_binds(),
         "--proc",
         "/proc",
         "--dev",
