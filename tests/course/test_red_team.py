@@ -785,7 +785,6 @@ def _grade(tmp, out, *submissions):
 @pytest.fixture(scope="module")
 def batch(tmp_path_factory):
     """Assign hw1, make the notebooks, grade them in one run; return rows and what leaked."""
-
     tmp = tmp_path_factory.mktemp("attacks")
     subprocess.run(
         [
