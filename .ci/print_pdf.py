@@ -141,6 +141,13 @@ FIT_JS = """() => {
       scaled.push([b.tagName, Math.round(wide), Math.round(box)]);
     }
   }
+  // A code cell taller than a third of a page may break (between lines of its
+  // code, or between its code and its output): kept whole, it left most of a
+  // page blank before it (chapter 4's imports after the chapter's opening).
+  const third = 297 / 3 * 96 / 25.4;  // a third of an A4 page, in CSS px
+  for (const cell of document.querySelectorAll('article div.cell')) {
+    if (cell.getBoundingClientRect().height > third) cell.classList.add('book-tall');
+  }
   return scaled;
 }"""
 
