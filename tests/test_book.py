@@ -212,6 +212,24 @@ def test_every_figure_has_a_text_alternative():
     assert missing == [], "figures without a short description (mystnb.image.alt)"
 
 
+MAX_FIGURE_INCHES = 8.25  # 6.4 by default; panels are stacked, not side by side
+
+
+def test_figures_are_at_most_8_inches_wide():
+    # side by side at 10-13 in, four multi-panel figures shrank to 4-5 px labels on a phone
+    wide = []
+    for chapter in CHAPTERS:
+        for index, cell in enumerate(_code_cells(chapter)):
+            for output in cell.get("outputs", []):
+                svg = "".join(output.get("data", {}).get("image/svg+xml", ""))
+                match = re.search(r'<svg[^>]*\swidth="([\d.]+)pt"', svg)
+                if svg and not match:
+                    wide.append((chapter.name, index, "an SVG without a width in pt"))
+                elif match and float(match.group(1)) / 72 > MAX_FIGURE_INCHES:
+                    wide.append((chapter.name, index, f"{float(match.group(1)) / 72:.1f} in"))
+    assert wide == []
+
+
 def test_code_lines_fit_the_page():
     long_lines = [
         (chapter.name, line)
