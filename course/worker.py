@@ -481,6 +481,9 @@ def test_files(tests):
 
     Each call gives fresh objects (a test object holds its results).
     """
+    # the specs were read by course._otter.read_test_spec (the one reader of the
+    # format); not through course._otter here, which imports otter's assign side
+    # (pandas, nbconvert) into every grading process (see course/_preload.py)
     from otter.test_files import OKTestFile
 
     return {q: OKTestFile.from_spec(spec, path=f"tests/{q}.py") for q, spec in tests.items()}
