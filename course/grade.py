@@ -169,6 +169,34 @@ def grade_one(ctx, content, name, folder, options):
         }
 
 
+def _check_python_starts(ctx, name, base, options):
+    """Grade an empty notebook first: raise :class:`course.sandbox.SandboxUnavailable`
+    if Python does not start in the sandbox.
+
+    No submission can keep its own process from starting (it has run nothing
+    by then), so when that fails the grader is at fault, for every submission:
+    a clone under /tmp once had its Python hidden by the sandbox's own /tmp, and
+    every row of the batch said "did not start". One refusal instead.
+    """
+    import nbformat
+
+    from .sandbox import SandboxUnavailable, python_paths
+
+    folder = base / "python-check"
+    folder.mkdir(mode=0o711)
+    empty = nbformat.writes(nbformat.v4.new_notebook()).encode()
+    try:
+        result = grade_one(ctx, empty, name, folder, {**options, "cgroup_name": None})
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    if "did not start" in result["status"]:
+        raise SandboxUnavailable(
+            f"Python ({sys.executable}) does not start in the sandbox: an empty notebook "
+            f'ended with "{result["status"]}". The sandbox shows {", ".join(python_paths())} '
+            "read-only and gives the submission its own /tmp, /dev and /proc (docs/security.md)"
+        )
+
+
 _warned = set()
 
 
@@ -341,6 +369,12 @@ def run_submissions(
     # the sandbox user may pass through (not list) the batch's folder to its staged files
     base = Path(tempfile.mkdtemp(prefix="course-grade-")).resolve()
     base.chmod(0o711)
+    if sandbox:
+        try:
+            _check_python_starts(ctx, name, base, options)
+        except SandboxUnavailable:
+            shutil.rmtree(base, ignore_errors=True)
+            raise
 
     def run(job):
         index, submission = job

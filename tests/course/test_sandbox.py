@@ -329,3 +329,55 @@ def test_unsafe_no_sandbox_grades_and_every_row_says_so(built, tmp_path):
     assert rows["link"]["status"] == (
         f"error: not a submission: a symbolic link, not a regular file; {UNSAFE}"
     )
+
+
+#: A ``bwrap`` that hides one folder (its first line's HIDDEN) just before the
+#: command: what the sandbox's own /tmp once did to a Python installed under /tmp.
+HIDING_BWRAP = """#!/bin/sh
+hidden=HIDDEN
+seen=0
+for arg in "$@"; do
+  if [ "$seen" = 0 ] && [ "$arg" = "--" ]; then set -- "$@" --tmpfs "$hidden"; seen=1; fi
+  set -- "$@" "$arg"
+  shift
+done
+exec REAL "$@"
+"""
+
+
+def test_grade_refuses_when_python_cannot_start_in_the_sandbox(built, tmp_path):
+    folder = Path(tempfile.mkdtemp(prefix="course-bwrap-", dir="/tmp"))
+    try:
+        folder.chmod(0o755)
+        hidden = os.path.realpath(sys.base_prefix)
+        script = HIDING_BWRAP.replace("HIDDEN", hidden).replace("REAL", shutil.which("bwrap"))
+        (folder / "bwrap").write_text(script)
+        (folder / "bwrap").chmod(0o755)
+        subs = tmp_path / "subs" / "ann"
+        subs.mkdir(parents=True)
+        (subs / "hw1.ipynb").write_bytes((built / "dist" / "hw1-solutions.ipynb").read_bytes())
+        out = tmp_path / "g.csv"
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "course",
+                "grade",
+                "hw1",
+                str(subs.parent),
+                "--out",
+                str(out),
+                "--autograder",
+                str(built / "dist" / "hw1-autograder.zip"),
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PATH": f"{folder}:{os.environ['PATH']}"},
+            timeout=300,
+        )
+    finally:
+        shutil.rmtree(folder)
+    assert proc.returncode != 0 and "Traceback" not in proc.stderr, proc.stderr
+    assert proc.stderr.startswith(f"grade refused: Python ({sys.executable}) does not start")
+    assert not out.exists()
