@@ -58,11 +58,21 @@ def points(hw):
     return auto, {q.name: q.points for q in questions if q.manual}
 
 
+def run_course(*args, cwd=ROOT, **options):
+    """Run ``python -m course ARGS`` (paths are welcome); its CompletedProcess, whatever
+    the status. ``options`` go to :func:`subprocess.run` (``env``, ``timeout``, ``check``)."""
+    return subprocess.run(
+        [sys.executable, "-m", "course", *map(str, args)],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        **options,
+    )
+
+
 def cli(*args, cwd=ROOT):
     """Run ``python -m course ARGS``; return stdout (fail on error)."""
-    proc = subprocess.run(
-        [sys.executable, "-m", "course", *map(str, args)], cwd=cwd, capture_output=True, text=True
-    )
+    proc = run_course(*args, cwd=cwd)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return proc.stdout
 

@@ -9,8 +9,6 @@ import csv
 import html
 import json
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import nbformat
@@ -22,7 +20,7 @@ from course.grade import make_row
 from course.master import archive_questions
 from course.worker import setup_of, uses_lecture_code
 
-from _course import HOMEWORK, ROOT, cli, copy_to, points  # noqa: E402  (tests/ is on sys.path)
+from _course import HOMEWORK, ROOT, cli, copy_to, points, run_course  # noqa: E402  (tests/ is on sys.path)
 
 #: Auto-graded points, and points graded by hand (questions with ``manual: true``).
 POINTS = {hw: points(hw)[0] for hw in HOMEWORK}
@@ -278,22 +276,14 @@ def test_regrading_gives_the_same_rows(built, graded):
 
 
 def test_grade_without_autograder_says_what_to_do(tmp_path):
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "course",
-            "grade",
-            "hw1",
-            "x.ipynb",
-            "--out",
-            tmp_path / "g.csv",
-            "--autograder",
-            tmp_path / "missing.zip",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
+    proc = run_course(
+        "grade",
+        "hw1",
+        "x.ipynb",
+        "--out",
+        tmp_path / "g.csv",
+        "--autograder",
+        tmp_path / "missing.zip",
     )
     assert proc.returncode != 0 and "run `python -m course assign` first" in proc.stderr
 
@@ -317,22 +307,14 @@ def test_scores_agree_with_otters_own_runner(built, graded, tmp_path, monkeypatc
 
 
 def test_memory_limit_must_be_a_size(tmp_path):
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "course",
-            "grade",
-            "hw1",
-            "x.ipynb",
-            "--out",
-            tmp_path / "g.csv",
-            "--memory",
-            "lots",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
+    proc = run_course(
+        "grade",
+        "hw1",
+        "x.ipynb",
+        "--out",
+        tmp_path / "g.csv",
+        "--memory",
+        "lots",
     )
     assert proc.returncode == 2 and "size must look like 2G, 512M or 1048576; got 'lots'" in (
         proc.stderr
@@ -469,21 +451,13 @@ def test_merge_adds_the_manual_scores(graded, built, tmp_path):
 )
 def test_merge_rejects_a_score_naming_it(graded, built, tmp_path, value, shown):
     scores = _fill_scores(built, tmp_path, {"bits": value})
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "course",
-            "merge",
-            "hw1",
-            built / "grades" / "hw1.csv",
-            scores,
-            "--out",
-            tmp_path / "f.csv",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
+    proc = run_course(
+        "merge",
+        "hw1",
+        built / "grades" / "hw1.csv",
+        scores,
+        "--out",
+        tmp_path / "f.csv",
     )
     with open(scores, newline="") as f:
         bits = next(r["file"] for r in csv.DictReader(f) if Path(r["file"]).parent.name == "bits")

@@ -6,8 +6,6 @@ test_grading_attacks.py.
 """
 
 import json
-import subprocess
-import sys
 
 import nbformat
 import pytest
@@ -17,7 +15,7 @@ from course.assign import CHECK_CELL_TAGS, COLAB_CELL_TAG, is_check_cell, is_col
 from course.master import read_master
 from lecture_code.colab import public_test_files
 
-from _course import HOMEWORK, ROOT, cli, copy_to  # noqa: E402  (tests/ is on sys.path)
+from _course import HOMEWORK, ROOT, cli, copy_to, run_course  # noqa: E402  (tests/ is on sys.path)
 
 
 def expected_questions(hw):
@@ -220,24 +218,16 @@ def test_failed_assign_changes_nothing(tmp_path):
     (book / "hw1.ipynb").write_text("the previous hw1\n")
     (dist / "hw1-autograder.zip").write_text("the previous archive\n")
     before = {p: p.read_bytes() for p in [*book.iterdir(), *dist.iterdir()]}
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "course",
-            "--root",
-            tmp_path,
-            "assign",
-            "--book-dir",
-            book,
-            "--dist-dir",
-            dist,
-            "--no-execute",
-            "--no-run-tests",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
+    proc = run_course(
+        "--root",
+        tmp_path,
+        "assign",
+        "--book-dir",
+        book,
+        "--dist-dir",
+        dist,
+        "--no-execute",
+        "--no-run-tests",
     )
     assert proc.returncode != 0
     assert "hw2: cell " in proc.stderr

@@ -14,14 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from _course import ROOT, cli, copy_to  # noqa: E402  (tests/ is on sys.path)
+from _course import ROOT, cli, copy_to, run_course  # noqa: E402  (tests/ is on sys.path)
 
 
 def run(*args):
     """``python -m course ARGS``: (exit status, stdout, stderr), whatever the status."""
-    proc = subprocess.run(
-        [sys.executable, "-m", "course", *map(str, args)], cwd=ROOT, capture_output=True, text=True
-    )
+    proc = run_course(*args)
     return proc.returncode, proc.stdout, proc.stderr
 
 

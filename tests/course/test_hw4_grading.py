@@ -11,12 +11,12 @@ give a clear 0, never a crash. Needs the MNIST files (``MNIST_DATA_DIR``).
 """
 
 import csv
-import subprocess
-import sys
 from pathlib import Path
 
 import nbformat
 import pytest
+
+from _course import run_course  # (tests/ is on sys.path)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -92,26 +92,18 @@ def rows(built):
     _variant(solutions, subs / "broken" / "hw4.ipynb", BROKEN)
     _variant(solutions, subs / "reshaped" / "hw4.ipynb", RESHAPED)
     out = built / "hw4-data-only.csv"
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "course",
-            "grade",
-            "hw4",
-            str(subs),
-            "--out",
-            str(out),
-            "--jobs",
-            "2",
-            "--timeout",
-            "150",
-            "--autograder",
-            str(built / "dist" / "hw4-autograder.zip"),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
+    proc = run_course(
+        "grade",
+        "hw4",
+        str(subs),
+        "--out",
+        str(out),
+        "--jobs",
+        "2",
+        "--timeout",
+        "150",
+        "--autograder",
+        str(built / "dist" / "hw4-autograder.zip"),
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     with open(out, newline="", encoding="utf-8") as f:

@@ -27,7 +27,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from _course import points
+from _course import points, run_course
 
 ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT = 20
@@ -755,26 +755,18 @@ def _listen(stop, received, *servers):
 
 
 def _grade(tmp, out, *submissions):
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "course",
-            "grade",
-            "hw1",
-            *submissions,
-            "--out",
-            out,
-            "--jobs",
-            "2",
-            "--timeout",
-            str(TIMEOUT),
-            "--autograder",
-            tmp / "dist" / "hw1-autograder.zip",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
+    proc = run_course(
+        "grade",
+        "hw1",
+        *submissions,
+        "--out",
+        out,
+        "--jobs",
+        "2",
+        "--timeout",
+        str(TIMEOUT),
+        "--autograder",
+        tmp / "dist" / "hw1-autograder.zip",
         timeout=600,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -786,23 +778,16 @@ def _grade(tmp, out, *submissions):
 def batch(tmp_path_factory):
     """Assign hw1, make the notebooks, grade them in one run; return rows and what leaked."""
     tmp = tmp_path_factory.mktemp("attacks")
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "course",
-            "assign",
-            "hw1",
-            "--book-dir",
-            tmp / "book",
-            "--dist-dir",
-            tmp / "dist",
-            "--no-execute",
-            "--no-run-tests",
-        ],
-        cwd=ROOT,
+    run_course(
+        "assign",
+        "hw1",
+        "--book-dir",
+        tmp / "book",
+        "--dist-dir",
+        tmp / "dist",
+        "--no-execute",
+        "--no-run-tests",
         check=True,
-        capture_output=True,
     )
     server = socket.create_server(("127.0.0.1", 0))
     udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)

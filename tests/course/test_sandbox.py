@@ -18,7 +18,7 @@ import pytest
 
 from course import sandbox
 
-from _course import ROOT  # noqa: E402  (tests/ is on sys.path)
+from _course import ROOT, run_course  # noqa: E402  (tests/ is on sys.path)
 
 #: Runs inside the sandbox as ``/runner/_runner.py FD``: reports what it can reach.
 PROBE = r"""
@@ -269,20 +269,17 @@ def test_a_missing_bubblewrap_is_named_with_its_package(tmp_path):
 
 def test_grade_refuses_without_the_sandbox_unless_told(tmp_path):
     env = {**os.environ, "PATH": str(tmp_path)}  # no bwrap on PATH
-    args = [
-        sys.executable,
-        "-m",
-        "course",
+    (tmp_path / "a.zip").write_bytes(b"")
+    proc = run_course(
         "grade",
         "hw1",
-        str(tmp_path / "x.ipynb"),
+        tmp_path / "x.ipynb",
         "--out",
-        str(tmp_path / "g.csv"),
+        tmp_path / "g.csv",
         "--autograder",
-        str(tmp_path / "a.zip"),
-    ]
-    (tmp_path / "a.zip").write_bytes(b"")
-    proc = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, env=env)
+        tmp_path / "a.zip",
+        env=env,
+    )
     assert proc.returncode != 0 and "Traceback" not in proc.stderr
     assert proc.stderr.startswith("grade refused: bubblewrap (`bwrap`) is not installed")
     assert "--unsafe-no-sandbox" in proc.stderr and not (tmp_path / "g.csv").exists()
@@ -300,23 +297,15 @@ def test_unsafe_no_sandbox_grades_and_every_row_says_so(built, tmp_path):
     (subs / "link").mkdir()
     (subs / "link" / "hw1.ipynb").symlink_to(built / "dist" / "hw1-solutions.ipynb")
     env = {**os.environ, "PATH": str(tmp_path)}  # no bwrap on PATH
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "course",
-            "grade",
-            "hw1",
-            str(subs),
-            "--out",
-            str(tmp_path / "g.csv"),
-            "--unsafe-no-sandbox",
-            "--autograder",
-            str(built / "dist" / "hw1-autograder.zip"),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
+    proc = run_course(
+        "grade",
+        "hw1",
+        str(subs),
+        "--out",
+        str(tmp_path / "g.csv"),
+        "--unsafe-no-sandbox",
+        "--autograder",
+        str(built / "dist" / "hw1-autograder.zip"),
         env=env,
         timeout=600,
     )
@@ -357,22 +346,14 @@ def test_grade_refuses_when_python_cannot_start_in_the_sandbox(built, tmp_path):
         subs.mkdir(parents=True)
         (subs / "hw1.ipynb").write_bytes((built / "dist" / "hw1-solutions.ipynb").read_bytes())
         out = tmp_path / "g.csv"
-        proc = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "course",
-                "grade",
-                "hw1",
-                str(subs.parent),
-                "--out",
-                str(out),
-                "--autograder",
-                str(built / "dist" / "hw1-autograder.zip"),
-            ],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
+        proc = run_course(
+            "grade",
+            "hw1",
+            str(subs.parent),
+            "--out",
+            str(out),
+            "--autograder",
+            str(built / "dist" / "hw1-autograder.zip"),
             env={**os.environ, "PATH": f"{folder}:{os.environ['PATH']}"},
             timeout=300,
         )
