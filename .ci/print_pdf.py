@@ -141,14 +141,18 @@ FIT_JS = """() => {
       scaled.push([b.tagName, Math.round(wide), Math.round(box)]);
     }
   }
-  // A code cell taller than a third of a page may break (between lines of its
-  // code, or between its code and its output): kept whole, it left most of a
-  // page blank before it (chapter 4's imports after the chapter's opening).
-  const third = 297 / 3 * 96 / 25.4;  // a third of an A4 page, in CSS px
-  for (const cell of document.querySelectorAll('article div.cell')) {
-    if (cell.getBoundingClientRect().height > third) cell.classList.add('book-tall');
-  }
   return scaled;
+}"""
+
+# A code cell taller than a third of a page may break (between lines of its
+# code, or between its code and its output; print.css): kept whole, it left
+# most of a page blank before it (chapter 4's imports after its opening).
+TALL_JS = """() => {
+  const third = 297 / 3 * 96 / 25.4;  // a third of an A4 page, in CSS px
+  const cells = [...document.querySelectorAll('article div.cell')];
+  const tall = cells.filter(cell => cell.getBoundingClientRect().height > third);
+  tall.forEach(cell => cell.classList.add('book-tall'));
+  return tall.length;
 }"""
 
 TOC_PAGES_JS = """(pages) => {
@@ -259,6 +263,7 @@ def main(
             },
         )
         scaled = page.evaluate(FIT_JS)
+        page.evaluate(TALL_JS)
         titles = page.evaluate(
             "() => [...document.querySelectorAll('.book-contents-list a')]"
             ".map(a => [a.dataset.bookmark, a.dataset.full])"

@@ -244,13 +244,12 @@ def plain_token_classes(pygments_css):
             base[theme] = decls.get("color")
         else:
             tokens.setdefault(token, {})[theme] = decls
+    if not base or not all(base.values()):  # a theme without a text colour of its own
+        return []
     return sorted(
         token
         for token, by_theme in tokens.items()
-        if base
-        and set(by_theme) == set(base)
-        and all(by_theme[t] == {"color": base[t]} for t in base if base[t])
-        and all(base.values())
+        if set(by_theme) == set(base) and all(by_theme[t] == {"color": base[t]} for t in base)
     )
 
 

@@ -369,12 +369,6 @@ def run_submissions(
     # the sandbox user may pass through (not list) the batch's folder to its staged files
     base = Path(tempfile.mkdtemp(prefix="course-grade-")).resolve()
     base.chmod(0o711)
-    if sandbox:
-        try:
-            _check_python_starts(ctx, name, base, options)
-        except SandboxUnavailable:
-            shutil.rmtree(base, ignore_errors=True)
-            raise
 
     def run(job):
         index, submission = job
@@ -405,6 +399,8 @@ def run_submissions(
     answers = {}
 
     try:
+        if sandbox:
+            _check_python_starts(ctx, name, base, options)
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
             results = dict(pool.map(run, enumerate(submissions)))
     finally:
