@@ -754,8 +754,9 @@ def _listen(stop, received, *servers):
                 pass
 
 
-def _grade(tmp, out, *submissions):
-    proc = run_course(
+def _grade_args(tmp, out, *submissions):
+    """The grade command's arguments for hw1 ``submissions`` into ``out``."""
+    return [
         "grade",
         "hw1",
         *submissions,
@@ -767,8 +768,11 @@ def _grade(tmp, out, *submissions):
         str(TIMEOUT),
         "--autograder",
         tmp / "dist" / "hw1-autograder.zip",
-        timeout=600,
-    )
+    ]
+
+
+def _grade(tmp, out, *submissions):
+    proc = run_course(*_grade_args(tmp, out, *submissions), timeout=600)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     with open(out, newline="") as f:
         return {Path(r["file"]).parent.name: r for r in csv.DictReader(f)}
@@ -820,17 +824,7 @@ def batch(tmp_path_factory):
             sys.executable,
             "-m",
             "course",
-            "grade",
-            "hw1",
-            subs,
-            "--out",
-            tmp / "grades.csv",
-            "--jobs",
-            "2",
-            "--timeout",
-            str(TIMEOUT),
-            "--autograder",
-            tmp / "dist" / "hw1-autograder.zip",
+            *map(str, _grade_args(tmp, tmp / "grades.csv", subs)),
         ],
         cwd=ROOT,
         stdout=subprocess.PIPE,
